@@ -1,0 +1,220 @@
+import Foundation
+import Yams
+
+/// Limits that keep hostile or accidental input from exhausting memory or the stack.
+public struct LoadLimits: Sendable {
+    /// Largest sweep file accepted, in bytes (a sweep is configuration, not data).
+    public var maxBytes: Int
+    /// Deepest nesting of mappings and lists accepted.
+    public var maxNestingDepth: Int
+
+    /// 4 MiB and 64 levels.
+    public init(maxBytes: Int = 4 << 20, maxNestingDepth: Int = 64) {
+        self.maxBytes = maxBytes
+        self.maxNestingDepth = maxNestingDepth
+    }
+}
+
+/// Reads sweep YAML into a `YAMLNode` tree: checks size, encoding, tabs and nesting before
+/// the YAML parser sees the text, then converts Yams' nodes keeping every position.
+public enum SweepDocument {
+    /// Parses `bytes` read from `file`; the tree is nil when an error was found.
+    public static func load(bytes: [UInt8], file: String, limits: LoadLimits = LoadLimits()) -> (YAMLNode?, Diagnostics) {
+        var diagnostics = Diagnostics()
+        let start = SourceLocation(file: file, line: 1, column: 1)
+        guard bytes.count <= limits.maxBytes else {
+            diagnostics.error(
+                "the file is \(bytes.count) bytes; a sweep file may be at most \(limits.maxBytes) bytes "
+                    + "(\(limits.maxBytes >> 20) MiB): keep data out of sweep files and point to it from a parameter",
+                at: start)
+            return (nil, diagnostics)
+        }
+        var body = bytes[...]
+        if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
+        if let offset = firstInvalidUTF8(body) {
+            let location = Self.location(ofByte: offset, in: body, file: file)
+            diagnostics.error(
+                String(format: "invalid UTF-8 (byte 0x%02X at offset %d); save the file as UTF-8", body[offset], offset - body.startIndex),
+                at: location)
+            return (nil, diagnostics)
+        }
+        let text = String(decoding: body, as: UTF8.self)
+        return load(text: text, file: file, limits: limits)
+    }
+
+    /// Parses text already decoded.
+    public static func load(text: String, file: String, limits: LoadLimits = LoadLimits()) -> (YAMLNode?, Diagnostics) {
+        var diagnostics = Diagnostics()
+        let start = SourceLocation(file: file, line: 1, column: 1)
+        if text.utf8.count > limits.maxBytes {
+            diagnostics.error("the file is \(text.utf8.count) bytes; a sweep file may be at most \(limits.maxBytes) bytes", at: start)
+            return (nil, diagnostics)
+        }
+        Prescan.check(text, file: file, limits: limits, into: &diagnostics)
+        if diagnostics.hasErrors { return (nil, diagnostics) }
+
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            diagnostics.append(Self.diagnostic(for: error, file: file))
+            return (nil, diagnostics)
+        } catch {
+            diagnostics.error("could not read YAML: \(error)", at: start)
+            return (nil, diagnostics)
+        }
+        guard let root else {
+            diagnostics.error("the file is empty; a sweep needs at least 'method' and 'parameters'", at: start)
+            return (nil, diagnostics)
+        }
+        var converter = Converter(file: file, limits: limits)
+        let tree = converter.convert(root, depth: 1)
+        diagnostics.append(contentsOf: converter.diagnostics)
+        return (diagnostics.hasErrors ? nil : tree, diagnostics)
+    }
+
+    /// Turns a Yams error into a positioned diagnostic.
+    static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+        func at(_ mark: Mark) -> SourceLocation {
+            SourceLocation(file: file, line: max(1, mark.line), column: max(1, mark.column))
+        }
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            var message = "invalid YAML: \(problem)"
+            if let context { message += " (\(context.text) at line \(context.mark.line))" }
+            if problem.contains("expected a single document") || problem.contains("another document") {
+                message = "a sweep file holds one YAML document; found another one here (remove the '---' separator or split the file)"
+            }
+            return Diagnostic(.error, at: at(mark), message)
+        case let .reader(problem, offset, _, yaml):
+            let location = offset.map { Self.location(ofByte: $0, in: Array(yaml.utf8)[...], file: file) }
+                ?? SourceLocation(file: file, line: 1, column: 1)
+            return Diagnostic(.error, at: location, "invalid YAML: \(problem)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return Diagnostic(.error, at: at(context.mark), "duplicate key \(names) in the same mapping; each key may appear once")
+        default:
+            return Diagnostic(.error, at: SourceLocation(file: file, line: 1, column: 1), "could not read YAML: \(error)")
+        }
+    }
+
+    /// The byte offset of the first byte that is not part of valid UTF-8, if any.
+    static func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int? {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let lead = bytes[index]
+            let length: Int
+            switch lead {
+            case 0x00...0x7F: index += 1; continue
+            case 0xC2...0xDF: length = 2
+            case 0xE0...0xEF: length = 3
+            case 0xF0...0xF4: length = 4
+            default: return index
+            }
+            guard index + length <= bytes.endIndex else { return index }
+            for next in 1..<length where bytes[index + next] & 0xC0 != 0x80 { return index }
+            let second = bytes[index + 1]
+            // Overlong forms, surrogates and code points beyond U+10FFFF.
+            if (lead == 0xE0 && second < 0xA0) || (lead == 0xED && second > 0x9F)
+                || (lead == 0xF0 && second < 0x90) || (lead == 0xF4 && second > 0x8F) { return index }
+            index += length
+        }
+        return nil
+    }
+
+    /// Line and column (in Unicode scalars) of a byte offset.
+    static func location(ofByte offset: Int, in bytes: ArraySlice<UInt8>, file: String) -> SourceLocation {
+        var line = 1, column = 1
+        var index = bytes.startIndex
+        while index < min(offset, bytes.endIndex) {
+            let byte = bytes[index]
+            if byte == 0x0A {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+            index += 1
+        }
+        return SourceLocation(file: file, line: line, column: column)
+    }
+}
+
+/// Converts Yams nodes into `YAMLNode`, refusing anchors and aliases and excessive depth.
+private struct Converter {
+    let file: String
+    let limits: LoadLimits
+    var diagnostics = Diagnostics()
+    var reportedAnchors: Set<SourceLocation> = []
+
+    init(file: String, limits: LoadLimits) {
+        self.file = file
+        self.limits = limits
+    }
+
+    func location(_ node: Node) -> SourceLocation {
+        let mark = node.mark
+        return SourceLocation(file: file, line: max(1, mark?.line ?? 1), column: max(1, mark?.column ?? 1))
+    }
+
+    mutating func convert(_ node: Node, depth: Int) -> YAMLNode? {
+        let here = location(node)
+        if let anchor = node.anchor {
+            if reportedAnchors.insert(here).inserted {
+                diagnostics.error(
+                    "anchors and aliases (&\(anchor.rawValue) / *\(anchor.rawValue)) are not supported in sweep files; write each value out in full",
+                    at: here)
+            }
+            return nil
+        }
+        if depth > limits.maxNestingDepth {
+            diagnostics.error("nesting is deeper than \(limits.maxNestingDepth) levels; a sweep file is configuration and never needs this", at: here)
+            return nil
+        }
+        switch node {
+        case .scalar(let scalar):
+            return .scalar(Self.scalar(scalar, at: here))
+        case .sequence(let sequence):
+            var items: [YAMLNode] = []
+            for item in sequence {
+                guard let converted = convert(item, depth: depth + 1) else { return nil }
+                items.append(converted)
+            }
+            return .sequence(items, here)
+        case .mapping(let mapping):
+            var entries: [(key: YAMLScalar, value: YAMLNode)] = []
+            for (key, value) in mapping {
+                guard case .scalar(let keyScalar) = key else {
+                    diagnostics.error("a mapping key must be a plain name, not \(key.isMapping ? "a mapping" : "a list")", at: location(key))
+                    return nil
+                }
+                guard key.anchor == nil else {
+                    _ = convert(key, depth: depth + 1)
+                    return nil
+                }
+                guard let converted = convert(value, depth: depth + 1) else { return nil }
+                entries.append((Self.scalar(keyScalar, at: location(key)), converted))
+            }
+            return .mapping(entries, here)
+        case .alias:
+            diagnostics.error("aliases are not supported in sweep files; write each value out in full", at: here)
+            return nil
+        }
+    }
+
+    static func scalar(_ scalar: Node.Scalar, at location: SourceLocation) -> YAMLScalar {
+        let tagName = scalar.tag.rawValue
+        let explicitTag = tagName.isEmpty || tagName == "?" || tagName == "!" ? nil : tagName
+        return YAMLScalar(
+            text: scalar.string,
+            isPlain: scalar.style == .plain || scalar.style == .any,
+            tag: explicitTag,
+            location: location)
+    }
+}
+
+private extension Node {
+    var isMapping: Bool {
+        if case .mapping = self { true } else { false }
+    }
+}
