@@ -247,7 +247,7 @@ public struct SpecDecoder {
         }
         if spec.method != .grid, spec.runCap == nil, !spec.parameters.allSatisfy({ !$0.distribution.isSampled }) {
             warning("\(spec.method.rawValue) search without 'run_cap' draws \(Expander.defaultDrawCount) configurations; set run_cap to choose how many",
-                    at: fields.keyLocation("method") ?? fields.location)
+                    at: fields["method"]?.location ?? fields.location)
         }
     }
 }
