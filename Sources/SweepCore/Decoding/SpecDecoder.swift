@@ -147,7 +147,7 @@ public struct SpecDecoder {
         if let backoff = fields["backoff"].flatMap({ duration($0, what: "'retries.backoff'") }) { policy.backoff = backoff }
         if let maxNode = fields["max_backoff"], let maxBackoff = duration(maxNode, what: "'retries.max_backoff'") {
             if maxBackoff < policy.backoff {
-                error("'retries.max_backoff' (\(maxBackoff)) is shorter than 'retries.backoff' (\(policy.backoff))", at: maxNode.location)
+                error("'retries.max_backoff' (\(maxBackoff.shortDescription)) is shorter than 'retries.backoff' (\(policy.backoff.shortDescription))", at: maxNode.location)
             }
             policy.maxBackoff = maxBackoff
         } else if policy.backoff > policy.maxBackoff {
@@ -245,9 +245,11 @@ public struct SpecDecoder {
         if spec.method == .grid, let runCap = spec.runCap, runCap <= 0, let place = fields.keyLocation("run_cap") {
             error("'run_cap' must be at least 1", at: place)
         }
-        if spec.method != .grid, spec.runCap == nil, !spec.parameters.allSatisfy({ !$0.distribution.isSampled }) {
+        if let methodNode = fields["method"], case .scalar(let methodText) = methodNode,
+           methodText.text == "random" || methodText.text == "sobol", !fields.has("run_cap"),
+           !spec.parameters.allSatisfy({ !$0.distribution.isSampled }) {
             warning("\(spec.method.rawValue) search without 'run_cap' draws \(Expander.defaultDrawCount) configurations; set run_cap to choose how many",
-                    at: fields["method"]?.location ?? fields.location)
+                    at: methodNode.location)
         }
     }
 }

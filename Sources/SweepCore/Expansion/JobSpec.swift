@@ -28,4 +28,9 @@ public enum ConfigurationHash {
     public static func of(_ params: ParamValue) -> String {
         SHA256.hexDigest(params.canonicalJSON.utf8)
     }
+
+    /// SHA-256 (hex) of arbitrary bytes, for checksums of files such as migrations.
+    public static func digest(of bytes: [UInt8]) -> String {
+        SHA256.hexDigest(bytes)
+    }
 }

@@ -1,29 +1,33 @@
-/// Cheap checks on the raw text before it reaches the YAML parser: tabs in indentation (a
-/// common mistake with a confusing parser message) and a bound on nesting depth, so that a
-/// pathologically nested file is refused before a recursive parser could exhaust the stack.
+/// Cheap checks on the raw text before it reaches the YAML parser:
+/// - tabs in indentation (a common mistake with a confusing parser message);
+/// - anchors and aliases, refused before the parser expands them (an "alias bomb" of a
+///   few lines would otherwise expand to gigabytes);
+/// - a bound on nesting depth, so that a pathologically nested file is refused before a
+///   recursive parser could exhaust the stack. The bound over-estimates the real depth, so
+///   it is checked against twice the limit; the exact limit is enforced after parsing.
 enum Prescan {
     static func check(_ text: String, file: String, limits: LoadLimits, into diagnostics: inout Diagnostics) {
         var indentStack: [Int] = []
         var flowDepth = 0
         var line = 1
         var reportedDepth = false
+        var reportedAnchors = 0
         var inBlockScalar: Int? = nil  // indentation of the line that opened a block scalar
+        let depthLimit = 2 * limits.maxNestingDepth
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             defer { line += 1 }
             let scalars = Array(rawLine.unicodeScalars)
             var indent = 0
             while indent < scalars.count, scalars[indent] == " " { indent += 1 }
-            let contentStart = indent
-            let isBlank = contentStart == scalars.count
-                || scalars[contentStart] == "\r" || scalars[contentStart] == "#"
+            let isBlank = indent == scalars.count || scalars[indent] == "\r" || scalars[indent] == "#"
             if let opener = inBlockScalar {
                 if isBlank || indent > opener { continue }
                 inBlockScalar = nil
             }
-            if contentStart < scalars.count, scalars[contentStart] == "\t" {
+            if indent < scalars.count, scalars[indent] == "\t" {
                 diagnostics.error(
                     "tab character in indentation; YAML indents with spaces only (replace the tab with spaces)",
-                    at: SourceLocation(file: file, line: line, column: contentStart + 1))
+                    at: SourceLocation(file: file, line: line, column: indent + 1))
                 continue
             }
             if isBlank { continue }
@@ -31,46 +35,81 @@ enum Prescan {
                 while let top = indentStack.last, top >= indent { indentStack.removeLast() }
                 indentStack.append(indent)
             }
-            // Nodes opened on this line: compact "- " items, "key: " pairs and flow brackets.
+            // Walk the line: `atNodeStart` is true where a new node may begin (after the
+            // indentation, "- ", ": ", and inside flow collections after "[", "{" and ",");
+            // only there do brackets open collections and "&" / "*" start anchors and aliases.
             var opened = 0
-            var column = contentStart
+            var column = indent
             var quote: Unicode.Scalar? = nil
-            var previous: Unicode.Scalar = " "
+            var atNodeStart = true
             while column < scalars.count {
                 let character = scalars[column]
+                let next: Unicode.Scalar? = column + 1 < scalars.count ? scalars[column + 1] : nil
+                let nextIsBlank = next == nil || next == " " || next == "\r"
                 if let open = quote {
-                    if character == open { quote = nil }
-                } else {
-                    switch character {
-                    case "\"", "'":
-                        if previous == " " || previous == "[" || previous == "{" || previous == "," { quote = character }
-                    case "#" where previous == " ":
-                        column = scalars.count
-                        continue
-                    case "[", "{":
-                        flowDepth += 1
-                        opened += 1
-                    case "]", "}":
-                        flowDepth = max(0, flowDepth - 1)
-                    case "-" where previous == " " && column + 1 < scalars.count && scalars[column + 1] == " ":
-                        opened += 1
-                    case ":" where column + 1 == scalars.count || scalars[column + 1] == " ":
-                        opened += 1
-                    case "|", ">":
-                        if previous == " " && flowDepth == 0 { inBlockScalar = indent }
-                    default:
-                        break
+                    if character == open {
+                        if open == "'", next == "'" { column += 2; continue }  // '' escapes a quote
+                        quote = nil
+                    } else if character == "\\", open == "\"" {
+                        column += 1
                     }
+                    column += 1
+                    continue
+                }
+                switch character {
+                case " ":
+                    break
+                case "#" where column == indent || scalars[column - 1] == " ":
+                    column = scalars.count
+                    continue
+                case "\"" where atNodeStart, "'" where atNodeStart:
+                    quote = character
+                    atNodeStart = false
+                case "[" where atNodeStart || flowDepth > 0, "{" where atNodeStart || flowDepth > 0:
+                    flowDepth += 1
+                    atNodeStart = true
+                case "]" where flowDepth > 0, "}" where flowDepth > 0:
+                    flowDepth -= 1
+                    atNodeStart = false
+                case "," where flowDepth > 0:
+                    atNodeStart = true
+                case "-" where atNodeStart && nextIsBlank:
+                    opened += 1
+                    atNodeStart = true
+                case ":" where nextIsBlank || (flowDepth > 0 && (next == "," || next == "]" || next == "}")):
+                    opened += 1
+                    atNodeStart = true
+                case "?" where atNodeStart && nextIsBlank:
+                    atNodeStart = true
+                case "&" where atNodeStart && !nextIsBlank, "*" where atNodeStart && !nextIsBlank:
+                    var end = column + 1
+                    while end < scalars.count, !" ,[]{}\r".unicodeScalars.contains(scalars[end]) { end += 1 }
+                    let name = String(String.UnicodeScalarView(scalars[(column + 1)..<end]))
+                    if reportedAnchors < 5 {
+                        let kind = character == "&" ? "anchor '&\(name)'" : "alias '*\(name)'"
+                        diagnostics.error(
+                            "\(kind): anchors and aliases are not supported in sweep files; write each value out in full",
+                            at: SourceLocation(file: file, line: line, column: column + 1))
+                    }
+                    reportedAnchors += 1
+                    column = end
+                    atNodeStart = false
+                    continue
+                case "|" where atNodeStart && flowDepth == 0, ">" where atNodeStart && flowDepth == 0:
+                    inBlockScalar = indent
+                    column = scalars.count
+                    continue
+                default:
+                    atNodeStart = false
                 }
                 let depthBound = indentStack.count + opened + flowDepth
-                if depthBound > limits.maxNestingDepth, !reportedDepth {
+                if depthBound > depthLimit, !reportedDepth {
                     reportedDepth = true
                     diagnostics.error(
                         "nesting is deeper than \(limits.maxNestingDepth) levels; a sweep file is configuration and never needs this",
                         at: SourceLocation(file: file, line: line, column: column + 1))
                     return
                 }
-                previous = character
                 column += 1
             }
         }

@@ -23,10 +23,7 @@ public enum SweepDocument {
         var diagnostics = Diagnostics()
         let start = SourceLocation(file: file, line: 1, column: 1)
         guard bytes.count <= limits.maxBytes else {
-            diagnostics.error(
-                "the file is \(bytes.count) bytes; a sweep file may be at most \(limits.maxBytes) bytes "
-                    + "(\(limits.maxBytes >> 20) MiB): keep data out of sweep files and point to it from a parameter",
-                at: start)
+            diagnostics.error(Self.sizeMessage(bytes.count, limits: limits), at: start)
             return (nil, diagnostics)
         }
         var body = bytes[...]
@@ -34,7 +31,7 @@ public enum SweepDocument {
         if let offset = firstInvalidUTF8(body) {
             let location = Self.location(ofByte: offset, in: body, file: file)
             diagnostics.error(
-                String(format: "invalid UTF-8 (byte 0x%02X at offset %d); save the file as UTF-8", body[offset], offset - body.startIndex),
+                String(format: "invalid UTF-8 (byte 0x%02X at byte offset %d of the file); save the file as UTF-8", body[offset], offset),
                 at: location)
             return (nil, diagnostics)
         }
@@ -47,7 +44,7 @@ public enum SweepDocument {
         var diagnostics = Diagnostics()
         let start = SourceLocation(file: file, line: 1, column: 1)
         if text.utf8.count > limits.maxBytes {
-            diagnostics.error("the file is \(text.utf8.count) bytes; a sweep file may be at most \(limits.maxBytes) bytes", at: start)
+            diagnostics.error(Self.sizeMessage(text.utf8.count, limits: limits), at: start)
             return (nil, diagnostics)
         }
         Prescan.check(text, file: file, limits: limits, into: &diagnostics)
@@ -57,14 +54,20 @@ public enum SweepDocument {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            diagnostics.append(Self.diagnostic(for: error, file: file))
+            diagnostics.append(Self.diagnostic(for: error, file: file, text: text, limits: limits))
             return (nil, diagnostics)
         } catch {
             diagnostics.error("could not read YAML: \(error)", at: start)
             return (nil, diagnostics)
         }
-        guard let root else {
-            diagnostics.error("the file is empty; a sweep needs at least 'method' and 'parameters'", at: start)
+        let isEmptyDocument: Bool
+        if case .scalar(let scalar)? = root, scalar.string.isEmpty, scalar.style == .plain || scalar.style == .any {
+            isEmptyDocument = true
+        } else {
+            isEmptyDocument = root == nil
+        }
+        guard let root, !isEmptyDocument else {
+            diagnostics.error("the file holds no sweep (it is empty or only comments); a sweep needs at least 'method' and 'parameters'", at: start)
             return (nil, diagnostics)
         }
         var converter = Converter(file: file, limits: limits)
@@ -73,8 +76,14 @@ public enum SweepDocument {
         return (diagnostics.hasErrors ? nil : tree, diagnostics)
     }
 
+    /// "the file is 10485760 bytes (10.0 MiB); a sweep file may be at most 4194304 bytes (4.0 MiB)..."
+    static func sizeMessage(_ size: Int, limits: LoadLimits) -> String {
+        func mebibytes(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        return "the file is \(size) bytes (\(mebibytes(size))); a sweep file may be at most \(limits.maxBytes) bytes (\(mebibytes(limits.maxBytes))): keep data out of sweep files and point to it from a parameter"
+    }
+
     /// Turns a Yams error into a positioned diagnostic.
-    static func diagnostic(for error: YamlError, file: String) -> Diagnostic {
+    static func diagnostic(for error: YamlError, file: String, text: String, limits: LoadLimits) -> Diagnostic {
         func at(_ mark: Mark) -> SourceLocation {
             SourceLocation(file: file, line: max(1, mark.line), column: max(1, mark.column))
         }
@@ -84,15 +93,22 @@ public enum SweepDocument {
             if let context { message += " (\(context.text) at line \(context.mark.line))" }
             if problem.contains("expected a single document") || problem.contains("another document") {
                 message = "a sweep file holds one YAML document; found another one here (remove the '---' separator or split the file)"
+            } else if problem.contains("nesting level") {
+                message = "nesting is deeper than \(limits.maxNestingDepth) levels; a sweep file is configuration and never needs this"
             }
             return Diagnostic(.error, at: at(mark), message)
-        case let .reader(problem, offset, _, yaml):
-            let location = offset.map { Self.location(ofByte: $0, in: Array(yaml.utf8)[...], file: file) }
+        case let .reader(problem, offset, value, yaml):
+            // Yams reports the offset in Characters of the text.
+            let location = offset.map { Self.location(ofCharacter: $0, in: yaml, file: file) }
                 ?? SourceLocation(file: file, line: 1, column: 1)
-            return Diagnostic(.error, at: location, "invalid YAML: \(problem)")
+            let shown = value >= 0 ? String(format: " (U+%04X)", value) : ""
+            return Diagnostic(.error, at: location, "invalid YAML: \(problem)\(shown); remove the control character")
         case let .duplicatedKeysInMapping(duplicates, context):
             let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            return Diagnostic(.error, at: at(context.mark), "duplicate key \(names) in the same mapping; each key may appear once")
+            let repeated = duplicates.first.flatMap { Self.repeatedKey($0, firstAt: context.mark, in: text) }
+                ?? (context.mark.line, context.mark.column)
+            let location = SourceLocation(file: file, line: max(1, repeated.line), column: max(1, repeated.column))
+            return Diagnostic(.error, at: location, "duplicate key \(names) in the same mapping; each key may appear once")
         default:
             return Diagnostic(.error, at: SourceLocation(file: file, line: 1, column: 1), "could not read YAML: \(error)")
         }
@@ -120,6 +136,46 @@ public enum SweepDocument {
             index += length
         }
         return nil
+    }
+
+    /// Where a key appears again after its first occurrence: the next line that has the key
+    /// at the same column (block mappings), else later on the same line (flow mappings).
+    static func repeatedKey(_ key: String, firstAt first: Mark, in text: String) -> (line: Int, column: Int)? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.unicodeScalars) }
+        let column = first.column - 1
+        let forms = [key, "\"\(key)\"", "'\(key)'"].map { Array(($0 + ":").unicodeScalars) }
+        func matches(_ line: [Unicode.Scalar], at index: Int) -> Bool {
+            forms.contains { form in index + form.count <= line.count && Array(line[index..<(index + form.count)]) == form }
+        }
+        guard first.line >= 1, first.line <= lines.count else { return nil }
+        for number in first.line..<lines.count where matches(lines[number], at: column) {
+            let indent = lines[number].prefix { $0 == " " }.count
+            if indent == column { return (number + 1, column + 1) }
+        }
+        let line = lines[first.line - 1]
+        var index = column + 1
+        while index < line.count {
+            if (line[index - 1] == " " || line[index - 1] == "{" || line[index - 1] == ","), matches(line, at: index) {
+                return (first.line, index + 1)
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Line and column of a Character offset.
+    static func location(ofCharacter offset: Int, in text: String, file: String) -> SourceLocation {
+        var line = 1, column = 1
+        for (index, character) in text.enumerated() {
+            if index >= offset { break }
+            if character == "\n" || character == "\r\n" {
+                line += 1
+                column = 1
+            } else {
+                column += character.unicodeScalars.count
+            }
+        }
+        return SourceLocation(file: file, line: line, column: column)
     }
 
     /// Line and column (in Unicode scalars) of a byte offset.
@@ -183,6 +239,7 @@ private struct Converter {
             return .sequence(items, here)
         case .mapping(let mapping):
             var entries: [(key: YAMLScalar, value: YAMLNode)] = []
+            var seenKeys: [String: SourceLocation] = [:]
             for (key, value) in mapping {
                 guard case .scalar(let keyScalar) = key else {
                     diagnostics.error("a mapping key must be a plain name, not \(key.isMapping ? "a mapping" : "a list")", at: location(key))
@@ -193,7 +250,14 @@ private struct Converter {
                     return nil
                 }
                 guard let converted = convert(value, depth: depth + 1) else { return nil }
-                entries.append((Self.scalar(keyScalar, at: location(key)), converted))
+                let keyLocation = location(key)
+                // `1:` and `"1":` are different YAML nodes but the same name to us.
+                if let first = seenKeys[keyScalar.string] {
+                    diagnostics.error("duplicate key '\(keyScalar.string)' in the same mapping (first at line \(first.line)); each key may appear once", at: keyLocation)
+                    return nil
+                }
+                seenKeys[keyScalar.string] = keyLocation
+                entries.append((Self.scalar(keyScalar, at: keyLocation), converted))
             }
             return .mapping(entries, here)
         case .alias:
