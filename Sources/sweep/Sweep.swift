@@ -11,7 +11,7 @@ struct Sweep: AsyncParsableCommand {
             and see the jobs it expands to with `sweep expand`.
             """,
         version: SweepVersion.current,
-        subcommands: [ValidateCommand.self, ExpandCommand.self, BenchCommand.self]
+        subcommands: [ValidateCommand.self, ExpandCommand.self, SubmitCommand.self, QueryCommand.self, ResultsCommand.self, DatabaseCommand.self, BenchCommand.self]
     )
 }
 

@@ -43,20 +43,7 @@ struct JobWriter {
     }
 
     func writeTable(_ jobs: [JobSpec], to output: inout some TextOutputStream) {
-        let rows = [header] + jobs.map(cells)
-        var widths = [Int](repeating: 0, count: header.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], min(cell.count, 40)) }
-        }
-        for row in rows {
-            var line = ""
-            for (index, cell) in row.enumerated() {
-                let isLast = index == row.count - 1
-                let text = cell.count > 40 && !isLast ? String(cell.prefix(39)) + "…" : cell
-                line += isLast ? text : text + String(repeating: " ", count: max(0, widths[index] - text.count) + 2)
-            }
-            output.write(line + "\n")
-        }
+        output.write(TextTable.render(header: header, rows: jobs.map(cells)))
     }
 
     func writeJSON(_ jobs: [JobSpec], to output: inout some TextOutputStream) {
@@ -77,16 +64,10 @@ struct JobWriter {
     }
 
     func writeCSV(_ jobs: [JobSpec], to output: inout some TextOutputStream) {
-        output.write(header.map(Self.csvField).joined(separator: ",") + "\n")
+        output.write(TextTable.csv(header: header, rows: []))
         for job in jobs {
-            output.write(cells(job).map(Self.csvField).joined(separator: ",") + "\n")
+            output.write(cells(job).map(TextTable.csvField).joined(separator: ",") + "\n")
         }
-    }
-
-    /// RFC 4180: quote fields holding commas, quotes or line breaks.
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// Shows an argument as a POSIX shell would need it, for display only: Sweep itself never

@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SweepCore
+
+/// A result set as text, for printing.
+public struct QueryResult: Sendable, Hashable {
+    /// Column names, in order.
+    public var columns: [String]
+    /// Rows of text cells; nil is SQL NULL.
+    public var rows: [[String?]]
+}
+
+extension SweepStore {
+    /// The views `sweep query` may read.
+    public static let readableViews = ["results", "curves", "leaderboard", "stop_decisions", "sweep_progress", "workers", "results_<sweep>"]
+
+    /// Runs exactly one read-only statement as `sweep_reader`, with a statement timeout,
+    /// inside a READ ONLY transaction that is always rolled back. Writes, several statements
+    /// and base tables are refused with a clear message.
+    public func readOnlyQuery(_ sql: String, timeout: Duration = .seconds(30)) async throws -> QueryResult {
+        var statement = sql.trimmingCharacters(in: .whitespacesAndNewlines)
+        while statement.hasSuffix(";") { statement = String(statement.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard !statement.isEmpty else { throw StoreError(.invalidQuery, "the query is empty; for example: sweep query \"SELECT * FROM leaderboard\"") }
+        let firstWord = statement.drop { $0 == "(" || $0.isWhitespace }.prefix { $0.isLetter }.lowercased()
+        guard ["select", "with", "values", "table"].contains(firstWord) else {
+            throw StoreError(.queryRefused, "sweep query is read-only and runs one SELECT (or WITH, VALUES, TABLE) statement; '\(firstWord.uppercased())' is refused")
+        }
+        let prefix = "SELECT r.n, e.key, e.value FROM (SELECT row_number() OVER () AS n, row_to_json(q) AS j FROM (\n"
+        let wrapped = prefix + statement + "\n) q) r CROSS JOIN LATERAL json_each_text(r.j) WITH ORDINALITY e ORDER BY r.n, e.ordinality"
+        return try await client.withConnection { connection in
+            try await connection.query("BEGIN READ ONLY" as PostgresQuery, logger: logger)
+            do {
+                try await connection.query("SET LOCAL ROLE sweep_reader" as PostgresQuery, logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(max(1, timeout.milliseconds))"), logger: logger)
+                var columns: [String] = []
+                var rows: [[String?]] = []
+                var currentRow: Int64 = -1
+                for try await (row, key, value) in try await connection.query(PostgresQuery(unsafeSQL: wrapped), logger: logger).decode((Int64, String, String?).self) {
+                    if row != currentRow {
+                        currentRow = row
+                        rows.append([])
+                    }
+                    if rows.count == 1 { columns.append(key) }
+                    rows[rows.count - 1].append(value)
+                }
+                try await connection.query("ROLLBACK" as PostgresQuery, logger: logger)
+                return QueryResult(columns: columns, rows: rows)
+            } catch {
+                // The connection goes back to the pool: never leave it inside the transaction.
+                _ = try? await connection.query("ROLLBACK" as PostgresQuery, logger: logger)
+                if let error = error as? PSQLError { throw Self.explain(error, statement: statement, prefixLength: prefix.count) }
+                throw error
+            }
+        }
+    }
+
+    /// Turns a server error into advice, without echoing SQL from the server.
+    static func explain(_ error: PSQLError, statement: String, prefixLength: Int) -> StoreError {
+        let message = error.serverMessage
+        switch error.sqlState {
+        case "42501":
+            return StoreError(.queryRefused, "sweep query reads the views \(readableViews.joined(separator: ", ")) and nothing else (\(message))")
+        case "25006":
+            return StoreError(.queryRefused, "sweep query is read-only: it cannot change anything (\(message))")
+        case "57014":
+            return StoreError(.queryRefused, "the query ran past its time limit and was cancelled; narrow it or raise --timeout")
+        case "42601":
+            if let positionText = error.serverInfo?[.position], let position = Int(positionText) {
+                let offset = position - 1 - prefixLength
+                let characters = Array(statement)
+                if offset >= 0, offset < characters.count, characters[offset] == ";" {
+                    return StoreError(.queryRefused, "sweep query runs exactly one statement; found another after ';' at character \(offset + 1)")
+                }
+            }
+            return StoreError(.invalidQuery, "the query has a syntax error (\(message)); sweep query takes one SELECT statement")
+        default:
+            return StoreError(.invalidQuery, message)
+        }
+    }
+}
