@@ -64,13 +64,16 @@ public enum Expander {
             throw ExpansionError(description: "the sweep expands to \(count) jobs (\(factors)), more than the limit of \(options.maxJobs); narrow the grid, set run_cap, or raise the limit with --max-jobs")
         }
 
-        let configurations: [ParamValue]
+        // Each configuration with its canonical JSON, computed once: used to refuse repeats
+        // and to hash.
+        let configurations: [(params: ParamValue, canonical: String)]
         switch spec.method {
         case .grid:
-            configurations = grid(parameters, count: wanted)
+            configurations = grid(parameters, count: wanted).map { ($0, $0.canonicalJSON) }
         case .random, .bayes:
+            let streams = parameters.map { stableHash($0.dottedName) }
             configurations = distinctDraws(parameters, count: wanted) { attempt in
-                randomConfiguration(parameters, seed: spec.seed, attempt: attempt)
+                randomConfiguration(parameters, streams: streams, seed: spec.seed, attempt: attempt)
             }
         case .sobol:
             let sampled = parameters.filter { $0.distribution.isSampled }
@@ -102,7 +105,7 @@ public enum Expander {
         var jobs: [JobSpec] = []
         jobs.reserveCapacity(configurations.count * multiplier)
         for rung in 0..<rungCount {
-            for configuration in configurations {
+            for (configuration, canonical) in configurations {
                 var params = configuration
                 var rungIndex: Int? = nil
                 if let ladder = spec.ladder {
@@ -112,12 +115,9 @@ public enum Expander {
                         params.set(budget == budget.rounded() && abs(budget) < 9e15 ? .int(Int64(budget)) : .double(budget), at: [parameter][...])
                     }
                 }
-                let hash = ConfigurationHash.of(params)
+                let hash = spec.ladder == nil ? SHA256.hexDigest(canonical.utf8) : ConfigurationHash.of(params)
                 for seed in spec.seeds {
-                    var job = JobSpec(index: jobs.count, params: .null, seed: seed, rung: rungIndex)
-                    job.params = params
-                    job.configHash = hash
-                    jobs.append(job)
+                    jobs.append(JobSpec(index: jobs.count, params: params, seed: seed, rung: rungIndex, configHash: hash))
                 }
             }
         }
@@ -153,10 +153,10 @@ public enum Expander {
     /// One independent random configuration: each parameter gets a stream derived from the
     /// seed, the attempt number and its own name, so adding or reordering parameters leaves
     /// the others' draws unchanged.
-    static func randomConfiguration(_ parameters: [ParameterSpec], seed: UInt64, attempt: Int) -> ParamValue {
+    static func randomConfiguration(_ parameters: [ParameterSpec], streams: [UInt64], seed: UInt64, attempt: Int) -> ParamValue {
         var params = ParamValue.object([:])
-        for parameter in parameters {
-            var random = RandomSource(seeds: seed, UInt64(attempt), stableHash(parameter.dottedName))
+        for (parameter, stream) in zip(parameters, streams) {
+            var random = RandomSource(seed, UInt64(attempt), stream)
             params.set(parameter.distribution.value(atQuantile: random.nextOpenUnit()), at: parameter.path[...])
         }
         return params
@@ -164,9 +164,10 @@ public enum Expander {
 
     /// Draws until `count` distinct configurations are found or the space looks exhausted
     /// (a bounded number of attempts), so no configuration is ever run twice by accident.
-    static func distinctDraws(_ parameters: [ParameterSpec], count: Int, draw: (Int) -> ParamValue) -> [ParamValue] {
+    static func distinctDraws(_ parameters: [ParameterSpec], count: Int, draw: (Int) -> ParamValue) -> [(params: ParamValue, canonical: String)] {
         var seen: Set<String> = []
-        var result: [ParamValue] = []
+        seen.reserveCapacity(count)
+        var result: [(params: ParamValue, canonical: String)] = []
         result.reserveCapacity(count)
         let maxAttempts = count * 10 + 1000
         var attempt = 0
@@ -174,8 +175,9 @@ public enum Expander {
         while result.count < count, attempt < maxAttempts, consecutiveRepeats < 1000 {
             let params = draw(attempt)
             attempt += 1
-            if seen.insert(params.canonicalJSON).inserted {
-                result.append(params)
+            let canonical = params.canonicalJSON
+            if seen.insert(canonical).inserted {
+                result.append((params, canonical))
                 consecutiveRepeats = 0
             } else {
                 consecutiveRepeats += 1

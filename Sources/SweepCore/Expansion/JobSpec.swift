@@ -14,10 +14,15 @@ public struct JobSpec: Sendable, Hashable, Codable {
 
     /// Creates a job, computing its configuration hash.
     public init(index: Int, params: ParamValue, seed: Int64, rung: Int? = nil) {
+        self.init(index: index, params: params, seed: seed, rung: rung, configHash: ConfigurationHash.of(params))
+    }
+
+    /// Creates a job whose configuration hash is already known.
+    public init(index: Int, params: ParamValue, seed: Int64, rung: Int?, configHash: String) {
         self.index = index
         self.params = params
         self.seed = seed
-        self.configHash = ConfigurationHash.of(params)
+        self.configHash = configHash
         self.rung = rung
     }
 }

@@ -21,6 +21,18 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         self.init(seed: combined)
     }
 
+    /// The same as `init(seeds: a, b, c)` without an array (expansion calls it per draw).
+    public init(_ a: UInt64, _ b: UInt64, _ c: UInt64) {
+        var combined: UInt64 = 0x243F_6A88_85A3_08D3
+        var mixer = SplitMix64(state: combined ^ a)
+        combined = mixer.next()
+        mixer = SplitMix64(state: combined ^ b)
+        combined = mixer.next()
+        mixer = SplitMix64(state: combined ^ c)
+        combined = mixer.next()
+        self.init(seed: combined)
+    }
+
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotateLeft(state.1 &* 5, 7) &* 9

@@ -27,7 +27,8 @@ extension ParamValue {
             output += "]"
         case .object(let members):
             output += "{"
-            for (index, key) in members.keys.sorted().enumerated() {
+            let keys = members.count == 1 ? Array(members.keys) : members.keys.sorted()
+            for (index, key) in keys.enumerated() {
                 if index > 0 { output += "," }
                 Self.writeJSONString(key, into: &output)
                 output += ":"
@@ -48,6 +49,13 @@ extension ParamValue {
 
     /// Writes a JSON string literal with the escapes RFC 8259 requires.
     public static func writeJSONString(_ text: String, into output: inout String) {
+        // Most names and values need no escaping: append them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output += "\""
+            output += text
+            output += "\""
+            return
+        }
         output += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -51,10 +51,21 @@ public enum ParamValue: Sendable, Hashable {
             self = value
             return
         }
-        var members = objectValue ?? [:]
-        var child = members[key] ?? .object([:])
-        child.set(value, at: path.dropFirst())
-        members[key] = child
+        // Take the members out before changing them, so the dictionary is not copied.
+        var members: [String: ParamValue]
+        if case .object(let existing) = self {
+            members = existing
+            self = .null
+        } else {
+            members = [:]
+        }
+        if path.count == 1 {
+            members[key] = value
+        } else {
+            var child = members.removeValue(forKey: key) ?? .object([:])
+            child.set(value, at: path.dropFirst())
+            members[key] = child
+        }
         self = .object(members)
     }
 

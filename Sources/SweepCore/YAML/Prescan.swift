@@ -12,26 +12,29 @@ enum Prescan {
         var line = 1
         var reportedDepth = false
         var reportedAnchors = 0
-        var inBlockScalar: Int? = nil  // indentation of the line that opened a block scalar
+        var inBlockScalar: Int? = nil  // column of the key that opened a block scalar
+        var quote: Unicode.Scalar? = nil  // quoted scalars may span lines
+        var firstTooDeep: SourceLocation? = nil
+        var sixthAnchor: SourceLocation? = nil
         let depthLimit = 2 * limits.maxNestingDepth
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for scalars in lines(of: text) {
             defer { line += 1 }
-            let scalars = Array(rawLine.unicodeScalars)
             var indent = 0
             while indent < scalars.count, scalars[indent] == " " { indent += 1 }
-            let isBlank = indent == scalars.count || scalars[indent] == "\r" || scalars[indent] == "#"
+            let isBlank = quote == nil && indent == scalars.count || scalars[indent] == "\r" || scalars[indent] == "#"
             if let opener = inBlockScalar {
                 if isBlank || indent > opener { continue }
                 inBlockScalar = nil
             }
-            if indent < scalars.count, scalars[indent] == "\t" {
+            if quote != nil { indent = 0 }
+            if quote == nil, indent < scalars.count, scalars[indent] == "\t" {
                 diagnostics.error(
                     "tab character in indentation; YAML indents with spaces only (replace the tab with spaces)",
                     at: SourceLocation(file: file, line: line, column: indent + 1))
                 continue
             }
             if isBlank { continue }
-            if flowDepth == 0 {
+            if flowDepth == 0, quote == nil {
                 while let top = indentStack.last, top >= indent { indentStack.removeLast() }
                 indentStack.append(indent)
             }
@@ -40,8 +43,8 @@ enum Prescan {
             // only there do brackets open collections and "&" / "*" start anchors and aliases.
             var opened = 0
             var column = indent
-            var quote: Unicode.Scalar? = nil
-            var atNodeStart = true
+            var atNodeStart = quote == nil
+            var keyStart = indent
             while column < scalars.count {
                 let character = scalars[column]
                 let next: Unicode.Scalar? = column + 1 < scalars.count ? scalars[column + 1] : nil
@@ -76,6 +79,11 @@ enum Prescan {
                 case "-" where atNodeStart && nextIsBlank:
                     opened += 1
                     atNodeStart = true
+                    keyStart = column + 2
+                case "!" where atNodeStart:
+                    // A tag (!!seq, !local) precedes its node: skip it, the node starts after.
+                    while column < scalars.count, scalars[column] != " " { column += 1 }
+                    continue
                 case ":" where nextIsBlank || (flowDepth > 0 && (next == "," || next == "]" || next == "}")):
                     opened += 1
                     atNodeStart = true
@@ -85,6 +93,7 @@ enum Prescan {
                     var end = column + 1
                     while end < scalars.count, !" ,[]{}\r".unicodeScalars.contains(scalars[end]) { end += 1 }
                     let name = String(String.UnicodeScalarView(scalars[(column + 1)..<end]))
+                    if reportedAnchors == 5 { sixthAnchor = SourceLocation(file: file, line: line, column: column + 1) }
                     if reportedAnchors < 5 {
                         let kind = character == "&" ? "anchor '&\(name)'" : "alias '*\(name)'"
                         diagnostics.error(
@@ -93,25 +102,56 @@ enum Prescan {
                     }
                     reportedAnchors += 1
                     column = end
-                    atNodeStart = false
+                    // An anchor precedes its node; an alias is the node.
+                    atNodeStart = character == "&"
                     continue
                 case "|" where atNodeStart && flowDepth == 0, ">" where atNodeStart && flowDepth == 0:
-                    inBlockScalar = indent
+                    inBlockScalar = keyStart
                     column = scalars.count
                     continue
                 default:
+                    if atNodeStart, flowDepth == 0 { keyStart = column }
                     atNodeStart = false
                 }
                 let depthBound = indentStack.count + opened + flowDepth
+                if depthBound > limits.maxNestingDepth, firstTooDeep == nil {
+                    firstTooDeep = SourceLocation(file: file, line: line, column: column + 1)
+                }
                 if depthBound > depthLimit, !reportedDepth {
                     reportedDepth = true
                     diagnostics.error(
                         "nesting is deeper than \(limits.maxNestingDepth) levels; a sweep file is configuration and never needs this",
-                        at: SourceLocation(file: file, line: line, column: column + 1))
+                        at: firstTooDeep ?? SourceLocation(file: file, line: line, column: column + 1))
                     return
                 }
                 column += 1
             }
         }
+        if reportedAnchors > 5, let sixthAnchor {
+            diagnostics.error("\(reportedAnchors - 5) more anchors or aliases from here on; none are supported", at: sixthAnchor)
+        }
+    }
+
+    /// Lines as YAML reads them: a line break is "\r\n", "\n" or a lone "\r".
+    static func lines(of text: String) -> [[Unicode.Scalar]] {
+        var lines: [[Unicode.Scalar]] = []
+        var current: [Unicode.Scalar] = []
+        var previousWasCR = false
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" {
+                if !previousWasCR { lines.append(current) }
+                current = []
+                previousWasCR = false
+            } else if scalar == "\r" {
+                lines.append(current)
+                current = []
+                previousWasCR = true
+            } else {
+                current.append(scalar)
+                previousWasCR = false
+            }
+        }
+        lines.append(current)
+        return lines
     }
 }
