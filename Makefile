@@ -5,21 +5,26 @@ SWEEP_RELEASE = .build/release/sweep
 
 .PHONY: demo test deps build release bench clean
 
-## demo: install what is missing, build, and run the example sweeps through validate and expand.
+## demo: install what is missing, build, validate and expand the example sweeps, start the
+## private PostgreSQL, submit a sweep and show its progress.
 demo: deps build
 	$(SWEEP_DEBUG) validate sweeps/*.yaml
 	@for file in sweeps/*.yaml; do \
 		echo; echo "== $$file"; \
 		$(SWEEP_DEBUG) expand "$$file" --limit 5 --command || exit 1; \
 	done
+	@echo; echo "== private PostgreSQL"
+	$(SWEEP_DEBUG) db start
+	$(SWEEP_DEBUG) submit sweeps/wandb-grid.yaml --name "demo-$$(date +%Y%m%d-%H%M%S)"
+	$(SWEEP_DEBUG) query "SELECT sweep, method, total, queued, running, succeeded, percent_done FROM sweep_progress ORDER BY created_at DESC LIMIT 5"
 
-## test: install what is missing, build, and run every test.
+## test: install what is missing, build, start a throwaway PostgreSQL, run every test, stop it.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	scripts/with-test-postgres.sh $(SWIFT) test --skip-build
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh postgresql
 
 build:
 	$(SWIFT) build --product sweep
