@@ -16,10 +16,8 @@ struct DatabaseCommand: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let logger = CLILogging.logger("sweep.db")
-            let url = try database.resolve(logger: logger)
-            let applied = try await withStore(url, logger: logger, migrate: false) { try await $0.migrate() }
-            print("PostgreSQL running at \(url) (\(applied.isEmpty ? "schema up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))"))")
+            let (url, summary) = try await migrateReporting(database)
+            print("PostgreSQL running at \(url) (\(summary))")
         }
     }
 
@@ -81,10 +79,15 @@ struct DatabaseCommand: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let logger = CLILogging.logger("sweep.db")
-            let url = try database.resolve(logger: logger)
-            let applied = try await withStore(url, logger: logger, migrate: false) { try await $0.migrate() }
-            print(applied.isEmpty ? "schema up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
+            print(try await migrateReporting(database).summary)
         }
     }
+}
+
+/// Resolves the database, applies pending migrations, and says what was applied.
+private func migrateReporting(_ database: DatabaseOptions) async throws -> (url: DatabaseURL, summary: String) {
+    let logger = CLILogging.logger("sweep.db")
+    let url = try database.resolve(logger: logger)
+    let applied = try await withStore(url, logger: logger, migrate: false) { try await $0.migrate() }
+    return (url, applied.isEmpty ? "schema up to date" : "applied migrations \(applied.map(String.init).joined(separator: ", "))")
 }
