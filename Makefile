@@ -24,7 +24,7 @@ test: deps
 	scripts/with-test-postgres.sh $(SWIFT) test --skip-build
 
 deps:
-	@scripts/install-deps.sh postgresql
+	@scripts/install-deps.sh postgresql libzmq3-dev
 
 build:
 	$(SWIFT) build --product sweep

@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "sweep", targets: ["sweep"]),
         .library(name: "SweepCore", targets: ["SweepCore"]),
         .library(name: "SweepStore", targets: ["SweepStore"]),
+        .library(name: "SweepWire", targets: ["SweepWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -39,6 +40,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libzmq from Debian's libzmq3-dev. Not through pkg-config: its .pc file carries an
+        // -isystem flag SwiftPM warns about; zmq.h is in /usr/include and the module map links zmq.
+        .systemLibrary(
+            name: "CZeroMQ",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .target(
+            name: "SweepWire",
+            dependencies: ["CZeroMQ", "SweepCore"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "sweep",
             dependencies: [
@@ -54,6 +66,11 @@ let package = Package(
             name: "SweepCoreTests",
             dependencies: ["SweepCore"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SweepWireTests",
+            dependencies: ["SweepWire", "SweepCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
