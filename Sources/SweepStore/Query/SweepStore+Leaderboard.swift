@@ -9,8 +9,8 @@ extension SweepStore {
         let rows = try await client.query("""
             SELECT rank::text, job_id::text, seed::text, state, objective, goal,
                    best_value::text, final_value::text, final_step::text,
-                   coalesce(to_char(duration, 'HH24:MI:SS.MS'), ''), coalesce(stop_reason, ''), params::text
-            FROM public.leaderboard WHERE sweep = \(name) ORDER BY rank, job_id LIMIT \(limit)
+                   coalesce(duration::text, ''), coalesce(stop_reason, ''), params::text
+            FROM public.leaderboard l WHERE sweep = \(name) ORDER BY l.rank, l.job_id LIMIT \(limit)
             """, logger: logger)
         var result = QueryResult(columns: ["rank", "job", "seed", "state", "objective", "goal", "best", "final", "step", "duration", "stop_reason", "params"], rows: [])
         for try await row in rows.decode((String, String, String, String, String?, String?, String?, String?, String?, String, String, String).self) {

@@ -89,13 +89,17 @@ extension SweepStore {
             columns += ladder.sizeParameters.map { ([$0], "double precision") }
             if let budget = ladder.budgetParameter { columns.append(([budget], "double precision")) }
         }
+        // A parameter named like one of the view's own columns gets a "param." prefix.
+        let fixedColumns: Set<String> = ["sweep", "job_id", "seed", "rung", "state", "objective", "final_value", "best_value",
+                                         "final_step", "duration", "attempts", "stop_reason", "config_hash"]
         var select = "r.sweep, r.job_id, r.seed"
         if spec.ladder != nil { select += ", r.rung" }
         for column in columns {
             let pathLiteral = "'{" + column.path.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
                 .joined(separator: ",").replacingOccurrences(of: "'", with: "''") + "}'"
             let expression = column.type == "jsonb" ? "r.params #> \(pathLiteral)" : "(r.params #>> \(pathLiteral))::\(column.type)"
-            select += ", \(expression) AS \(Self.quoteIdentifier(column.path.joined(separator: ".")))"
+            let columnName = column.path.joined(separator: ".")
+            select += ", \(expression) AS \(Self.quoteIdentifier(fixedColumns.contains(columnName) ? "param.\(columnName)" : columnName))"
         }
         select += ", r.state, r.objective, r.final_value, r.best_value, r.final_step, r.duration, r.attempts, r.stop_reason, r.config_hash"
         try await connection.query(PostgresQuery(unsafeSQL: "CREATE VIEW public.\(Self.quoteIdentifier(view)) AS SELECT \(select) FROM public.results r WHERE r.sweep_id = \(sweepID)"), logger: logger)

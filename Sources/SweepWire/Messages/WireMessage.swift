@@ -9,6 +9,9 @@ public enum WireProtocol {
     public static let version = 1
     /// Largest JSON body accepted, in bytes; larger messages are refused unread.
     public static let maxBodyBytes = 1 << 20
+    /// Stands in an ASSIGN's argv for the path of the attempt's params.json, which only the
+    /// worker knows (W&B's `${args_json_file}`). Control characters never come from YAML.
+    public static let paramsFilePlaceholder = "\u{1F}SWEEP_PARAMS_FILE\u{1F}"
 }
 
 /// The commands of the protocol. Worker → coordinator: HELLO, READY, HEARTBEAT, STARTED,

@@ -64,9 +64,9 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 /// The CLI's logger: warnings and above on stderr unless SWEEP_LOG_LEVEL says otherwise.
 enum CLILogging {
-    static func logger(_ label: String) -> Logger {
+    static func logger(_ label: String, default fallback: Logger.Level = .warning) -> Logger {
         var logger = Logger(label: label)
-        let level = ProcessInfo.processInfo.environment["SWEEP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        let level = ProcessInfo.processInfo.environment["SWEEP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? fallback
         logger.logLevel = level
         return logger
     }

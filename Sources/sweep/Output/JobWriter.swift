@@ -19,7 +19,7 @@ struct JobWriter {
     func argv(_ job: JobSpec) -> [String] {
         if let kernel = spec.kernel { return ["kernel:\(kernel.name)"] }
         let template = spec.command ?? .wandbDefault
-        return template.argv(params: job.params, context: .init(program: spec.program, argsJSONFile: "params.json"))
+        return template.argv(params: job.params, context: .init(program: spec.program, argsJSONFile: "$SWEEP_WORKDIR/params.json"))
     }
 
     func cells(_ job: JobSpec) -> [String] {

@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import SweepCore
+import SweepStore
+import SweepWire
+
+/// Handling what workers send.
+extension Coordinator {
+    func receive(_ frames: [[UInt8]]) async {
+        guard let identity = frames.first, frames.count > 1 else { return }
+        let workerID = String(decoding: identity, as: UTF8.self)
+        let message: WireMessage
+        switch FrameCodec.decode(Array(frames.dropFirst())) {
+        case .success(let decoded):
+            message = decoded
+        case .failure(let error):
+            counters.malformedMessages += 1
+            logger.warning("dropped a malformed message", metadata: ["sweep.worker.id": "\(workerID.prefix(64))", "sweep.wire.error": "\(error)"])
+            send(ErrorReport(code: error.code, detail: error.description).message, to: identity)
+            return
+        }
+        if message.command != .hello, workers[workerID] == nil {
+            send(ErrorReport(code: "hello_first", detail: "this coordinator does not know worker '\(workerID.prefix(64))'; send HELLO").message, to: identity)
+            return
+        }
+        workers[workerID]?.lastHeard = ContinuousClock.now
+        do {
+            switch message.command {
+            case .hello:
+                await welcome(try Hello(message), identity: identity)
+            case .heartbeat:
+                _ = try WorkerHeartbeat(message)
+            case .started:
+                let started = try Started(message)
+                workers[workerID]?.started.insert(started.attempt)
+                pendingStarts.append((identity, started.seq, started.attempt))
+                if pendingReportsSince == nil { pendingReportsSince = ContinuousClock.now }
+            case .metrics:
+                let batch = try MetricBatch(message)
+                for point in batch.points {
+                    pendingPoints.append(MetricPoint(job: batch.attempt.job, attempt: batch.attempt.attempt, step: point.step, name: point.name, value: point.value))
+                }
+                pendingPointAcks.append((identity, batch.seq))
+                if pendingPointsSince == nil { pendingPointsSince = ContinuousClock.now }
+            case .result:
+                let result = try AttemptResult(message)
+                // Free the slots now (the worker has), once per attempt however often it is resent.
+                if let held = workers[workerID]?.assigned.removeValue(forKey: result.attempt) {
+                    workers[workerID]!.freeSlots += held.slots
+                    workers[workerID]!.freeGPUs += held.gpus
+                    workers[workerID]!.started.remove(result.attempt)
+                    wantDispatch = true
+                }
+                let outcome: AttemptReport.Outcome = switch result.outcome {
+                case .succeeded: .succeeded
+                case .failed: .failed
+                case .stopped: .stopped
+                case .released: .released
+                }
+                let report = AttemptReport(
+                    job: result.attempt.job, attempt: result.attempt.attempt, outcome: outcome, finalMetrics: result.finalMetrics,
+                    end: AttemptEnd(exitStatus: result.exitStatus, error: result.error, logTail: result.logTail),
+                    stopReason: stopsSent.contains(result.attempt) ? "stopped by the coordinator" : nil)
+                pendingReports.append((identity, result.seq, report))
+                if pendingReportsSince == nil { pendingReportsSince = ContinuousClock.now }
+            case .drain:
+                workers[workerID]?.draining = true
+                try? await store.setWorkerState(workerID, to: "draining")
+            case .bye:
+                workers.removeValue(forKey: workerID)
+                try? await store.setWorkerState(workerID, to: "gone")
+                logger.info("worker left", metadata: ["sweep.worker.id": "\(workerID)"])
+            case .ready:
+                wantDispatch = true
+            case .welcome, .assign, .ack, .stop:
+                throw WireError.malformedBody("\(message.command.rawValue) is sent by the coordinator, not to it")
+            case .error:
+                let report = try ErrorReport(message)
+                logger.warning("worker refused a message", metadata: ["sweep.worker.id": "\(workerID)", "sweep.wire.code": "\(report.code)"])
+            }
+        } catch {
+            counters.malformedMessages += 1
+            logger.warning("dropped a message", metadata: ["sweep.worker.id": "\(workerID.prefix(64))", "sweep.wire.error": "\(error)"])
+            send(ErrorReport(code: (error as? WireError)?.code ?? "malformed_body", detail: "\(error)").message, to: identity)
+        }
+    }
+
+    /// Registers a worker (new or returning), adopts the attempts it still runs that are
+    /// still its own, stops the others, and answers WELCOME.
+    func welcome(_ hello: Hello, identity: [UInt8]) async {
+        guard hello.worker == String(decoding: identity, as: UTF8.self) else {
+            send(ErrorReport(code: "malformed_body", detail: "HELLO 'worker' must equal the socket's routing id").message, to: identity)
+            return
+        }
+        let previous = workers[hello.worker]
+        var state = WorkerState(identity: identity, hello: hello, lastHeard: ContinuousClock.now, freeSlots: hello.slots, freeGPUs: hello.gpus.count)
+        var superseded: Set<AttemptID> = []
+        if !hello.running.isEmpty {
+            let stale = (try? await store.supersededAttempts(hello.running.map { ($0.job, $0.attempt) })) ?? []
+            superseded = Set(stale.map { AttemptID(job: $0.job, attempt: $0.attempt) })
+        }
+        for attempt in hello.running {
+            if superseded.contains(attempt) {
+                send(StopRequest(attempt: attempt, reason: "superseded", graceMilliseconds: Int(configuration.stopGrace.milliseconds)).message, to: identity)
+                stopsSent.insert(attempt)
+            } else {
+                let held = previous?.assigned[attempt] ?? (slots: 1, gpus: 0)
+                state.assigned[attempt] = held
+                state.started.insert(attempt)
+                state.freeSlots -= held.slots
+                state.freeGPUs -= held.gpus
+            }
+        }
+        // Attempts assigned before a reconnect that the worker no longer lists were lost in
+        // transit: the leases will expire and they will be retried.
+        workers[hello.worker] = state
+        do {
+            try await store.registerWorker(WorkerRecord(id: hello.worker, host: hello.host, slots: hello.slots, gpus: hello.gpus, labels: hello.labels, kernels: hello.kernels))
+        } catch {
+            logger.warning("could not record a worker", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.error": "\(error)"])
+        }
+        let welcome = Welcome(
+            coordinator: configuration.coordinatorID, heartbeatMilliseconds: Int(configuration.heartbeatInterval.milliseconds),
+            liveness: configuration.liveness, ackTimeoutMilliseconds: Int(configuration.ackTimeout.milliseconds))
+        send(welcome.message, to: identity)
+        wantDispatch = true
+        logger.info("worker joined", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.worker.slots": "\(hello.slots)", "sweep.worker.adopted": "\(state.assigned.count)"])
+    }
+}

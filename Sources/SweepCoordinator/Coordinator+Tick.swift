@@ -1,0 +1,192 @@
+import Foundation
+import Logging
+import SweepCore
+import SweepStore
+import SweepWire
+
+/// The periodic work: writing batches, dispatching, heartbeats, liveness, leases, reclaims,
+/// cancellations.
+extension Coordinator {
+    func tick() async {
+        let now = ContinuousClock.now
+        let metricsDue = pendingPoints.count >= configuration.metricFlushPoints
+            || pendingPointsSince.map { now - $0 >= configuration.metricFlushInterval } ?? false
+        let reportsDue = pendingReportsSince.map { now - $0 >= configuration.reportFlushInterval } ?? false
+        if metricsDue || reportsDue { await flush(force: metricsDue) }
+
+        if now - lastPoll >= configuration.pollInterval {
+            lastPoll = now
+            wantDispatch = true
+        }
+        if wantDispatch, !stopping { await dispatch() }
+
+        if now - lastHeartbeat >= configuration.heartbeatInterval {
+            lastHeartbeat = now
+            await heartbeat(now: now)
+        }
+        if now - lastReclaim >= configuration.reclaimInterval {
+            lastReclaim = now
+            do {
+                let result = try await store.reclaimExpiredLeases()
+                if result.requeued > 0 { wantDispatch = true }
+                if result.expired > 0 || result.dead > 0 {
+                    logger.info("reclaimed leases", metadata: ["sweep.reclaim.expired": "\(result.expired)", "sweep.reclaim.requeued": "\(result.requeued)", "sweep.reclaim.dead": "\(result.dead)"])
+                }
+            } catch {
+                logger.warning("could not reclaim leases", metadata: ["sweep.error": "\(error)"])
+            }
+        }
+        if now - lastSupersededCheck >= configuration.supersededCheckInterval {
+            lastSupersededCheck = now
+            await stopSupersededAttempts()
+        }
+    }
+
+    /// Writes waiting metrics (then their ACKs), starts and results (then theirs). Metrics of
+    /// an attempt are written before its result because workers send them first.
+    func flush(force: Bool) async {
+        guard !flushing else { return }
+        flushing = true
+        defer { flushing = false }
+        if !pendingPoints.isEmpty {
+            let points = pendingPoints, acks = pendingPointAcks
+            pendingPoints = []
+            pendingPointAcks = []
+            pendingPointsSince = nil
+            do {
+                try await store.ingest(points)
+                counters.metricPoints += points.count
+                for ack in acks { send(Ack(seq: ack.seq, status: .ok).message, to: ack.identity) }
+            } catch {
+                // Not acknowledged: the workers resend, and ingestion is idempotent.
+                logger.warning("could not write metrics; workers will resend", metadata: ["sweep.error": "\(error)", "sweep.metrics.points": "\(points.count)"])
+            }
+        }
+        if !pendingStarts.isEmpty {
+            let starts = pendingStarts
+            pendingStarts = []
+            do {
+                try await store.markRunning(starts.map { ($0.attempt.job, $0.attempt.attempt) })
+                for start in starts { send(Ack(seq: start.seq, status: .ok).message, to: start.identity) }
+            } catch {
+                logger.warning("could not mark attempts running", metadata: ["sweep.error": "\(error)"])
+            }
+        }
+        if !pendingReports.isEmpty {
+            let reports = pendingReports
+            pendingReports = []
+            pendingReportsSince = nil
+            do {
+                let outcomes = try await store.record(reports.map(\.report))
+                for (entry, outcome) in zip(reports, outcomes) {
+                    counters.results += 1
+                    if outcome != .applied { counters.staleReports += 1 }
+                    send(Ack(seq: entry.seq, status: outcome == .applied ? .ok : .stale).message, to: entry.identity)
+                }
+            } catch {
+                logger.warning("could not record results; workers will resend", metadata: ["sweep.error": "\(error)"])
+            }
+        }
+        if !pendingStarts.isEmpty || !pendingReports.isEmpty {
+            pendingReportsSince = pendingReportsSince ?? ContinuousClock.now
+        }
+    }
+
+    /// Claims jobs for workers with free slots and sends them ASSIGN.
+    func dispatch() async {
+        guard !dispatching else { return }
+        dispatching = true
+        defer { dispatching = false }
+        wantDispatch = false
+        let candidates = workers.filter { !$0.value.draining && $0.value.freeSlots > 0 }
+            .sorted { $0.value.freeSlots > $1.value.freeSlots }
+        for (id, worker) in candidates {
+            let capacity = WorkerCapacity(worker: id, host: worker.hello.host, freeSlots: worker.freeSlots, freeGPUs: worker.freeGPUs, labels: worker.hello.labels)
+            let jobs: [ClaimedJob]
+            do {
+                jobs = try await store.claimJobs(limit: worker.freeSlots, for: capacity, leaseDuration: configuration.leaseDuration)
+            } catch {
+                logger.warning("could not claim jobs", metadata: ["sweep.error": "\(error)"])
+                return
+            }
+            guard !jobs.isEmpty else { break }  // the queue has nothing for anyone now
+            guard workers[id] != nil else {
+                // The worker vanished while we claimed: hand the jobs back.
+                for job in jobs { _ = try? await store.release(job: job.id, attempt: job.attempt) }
+                continue
+            }
+            for job in jobs {
+                guard let assign = await assignment(for: job) else {
+                    _ = try? await store.fail(job: job.id, attempt: job.attempt, end: AttemptEnd(error: "the sweep's spec could not be read"))
+                    continue
+                }
+                workers[id]!.assigned[assign.attempt] = (job.slots, job.gpus)
+                workers[id]!.freeSlots -= job.slots
+                workers[id]!.freeGPUs -= job.gpus
+                send(assign.message, to: workers[id]!.identity)
+                counters.assigned += 1
+            }
+            if jobs.count == worker.freeSlots { wantDispatch = true }  // there may be more
+        }
+    }
+
+    /// The ASSIGN for a claimed job: the argv from the sweep's command template, or its kernel.
+    func assignment(for job: ClaimedJob) async -> Assign? {
+        let spec: SweepSpec
+        if let cached = specs[job.sweepID] {
+            spec = cached
+        } else {
+            guard let loaded = try? await store.spec(ofSweep: job.sweepID) else { return nil }
+            specs[job.sweepID] = loaded
+            spec = loaded
+        }
+        let work: Assign.Work
+        if let kernel = spec.kernel {
+            work = .kernel(name: kernel.name, settings: kernel.settings)
+        } else {
+            let template = spec.command ?? .wandbDefault
+            let argv = template.argv(params: job.params, context: .init(program: spec.program, interpreter: configuration.interpreter, argsJSONFile: WireProtocol.paramsFilePlaceholder))
+            work = .command(argv: argv)
+        }
+        return Assign(
+            attempt: AttemptID(job: job.id, attempt: job.attempt), sweep: job.sweepID, seed: job.seed, params: job.params,
+            work: work, slots: job.slots, gpus: job.gpus, maxSteps: spec.maxSteps)
+    }
+
+    /// Heartbeats to every worker; workers silent too long are presumed dead and their
+    /// attempts retried elsewhere; the leases of the living are renewed.
+    func heartbeat(now: ContinuousClock.Instant) async {
+        let window = configuration.heartbeatInterval * configuration.liveness
+        for (id, worker) in workers where now - worker.lastHeard > window {
+            workers.removeValue(forKey: id)
+            counters.workersPresumedDead += 1
+            let expired = (try? await store.expireLeases(ofWorker: id)) ?? 0
+            logger.warning("worker presumed dead", metadata: ["sweep.worker.id": "\(id)", "sweep.worker.silence": "\(now - worker.lastHeard)", "sweep.worker.leases": "\(expired)"])
+            lastReclaim = now - configuration.reclaimInterval  // reclaim at the next tick
+        }
+        for worker in workers.values { send(WireMessage(.heartbeat), to: worker.identity) }
+        do {
+            try await store.renewLeases(workers: Array(workers.keys), leaseDuration: configuration.leaseDuration)
+        } catch {
+            logger.warning("could not renew leases", metadata: ["sweep.error": "\(error)"])
+        }
+    }
+
+    /// Sends STOP for attempts the database no longer gives to their worker (cancelled, or
+    /// taken over after an expired lease).
+    func stopSupersededAttempts() async {
+        var owners: [AttemptID: [UInt8]] = [:]
+        for worker in workers.values {
+            for attempt in worker.assigned.keys where !stopsSent.contains(attempt) { owners[attempt] = worker.identity }
+        }
+        guard !owners.isEmpty else { return }
+        guard let superseded = try? await store.supersededAttempts(owners.keys.map { ($0.job, $0.attempt) }) else { return }
+        for entry in superseded {
+            let attempt = AttemptID(job: entry.job, attempt: entry.attempt)
+            guard let identity = owners[attempt] else { continue }
+            let reason = entry.state == .cancelled ? "cancelled" : "superseded (\(entry.state.rawValue))"
+            send(StopRequest(attempt: attempt, reason: reason, graceMilliseconds: Int(configuration.stopGrace.milliseconds)).message, to: identity)
+            stopsSent.insert(attempt)
+        }
+    }
+}

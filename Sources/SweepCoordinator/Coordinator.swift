@@ -1,0 +1,155 @@
+import Foundation
+public import Logging
+import PostgresNIO
+public import ServiceLifecycle
+import SweepCore
+public import SweepStore
+import SweepWire
+
+/// The coordinator: hands jobs from PostgreSQL to workers over ZeroMQ, collects their
+/// metrics and results, renews leases while workers live, retries the jobs of workers that
+/// die, and forwards cancellations. Everything it needs lives in PostgreSQL, so a restarted
+/// coordinator carries on where the last one stopped.
+public actor Coordinator: Service {
+    struct WorkerState {
+        var identity: [UInt8]
+        var hello: Hello
+        var lastHeard: ContinuousClock.Instant
+        var freeSlots: Int
+        var freeGPUs: Int
+        /// Attempts assigned to it, with the slots and GPUs each holds.
+        var assigned: [AttemptID: (slots: Int, gpus: Int)] = [:]
+        /// Attempts the worker reported as started.
+        var started: Set<AttemptID> = []
+        var draining = false
+    }
+
+    let configuration: CoordinatorConfiguration
+    let store: SweepStore
+    let logger: Logger
+    let context: ZMQContext
+    let socket: SocketLoop
+
+    var workers: [String: WorkerState] = [:]
+    var specs: [Int64: SweepSpec] = [:]
+    var stopsSent: Set<AttemptID> = []
+
+    // Work waiting to be written, with the acknowledgements owed once it is.
+    var pendingPoints: [MetricPoint] = []
+    var pendingPointAcks: [(identity: [UInt8], seq: Int64)] = []
+    var pendingPointsSince: ContinuousClock.Instant?
+    var pendingReports: [(identity: [UInt8], seq: Int64, report: AttemptReport)] = []
+    var pendingStarts: [(identity: [UInt8], seq: Int64, attempt: AttemptID)] = []
+    var pendingReportsSince: ContinuousClock.Instant?
+    var flushing = false
+
+    // Dispatch.
+    var wantDispatch = true
+    var dispatching = false
+    var lastPoll = ContinuousClock.now
+    var lastHeartbeat = ContinuousClock.now
+    var lastReclaim = ContinuousClock.now
+    var lastSupersededCheck = ContinuousClock.now
+    var stopping = false
+
+    /// Counters for logs, status and tests.
+    public struct Counters: Sendable {
+        public var assigned = 0
+        public var results = 0
+        public var staleReports = 0
+        public var metricPoints = 0
+        public var malformedMessages = 0
+        public var workersPresumedDead = 0
+    }
+
+    /// What the coordinator has done so far.
+    public internal(set) var counters = Counters()
+
+    /// Binds the ROUTER socket; `run()` starts serving.
+    public init(configuration: CoordinatorConfiguration, store: SweepStore, logger: Logger) throws {
+        self.configuration = configuration
+        self.store = store
+        var logger = logger
+        logger[metadataKey: "sweep.coordinator.id"] = "\(configuration.coordinatorID)"
+        self.logger = logger
+        context = try ZMQContext()
+        var options = SocketOptions()
+        options.routerMandatory = true
+        let warn = logger
+        socket = try SocketLoop(context: context, kind: .router, options: options, bind: [configuration.bind]) { error, frames in
+            warn.debug("could not send to a worker", metadata: ["sweep.wire.error": "\(error)", "sweep.worker.id": "\(String(decoding: frames.first ?? [], as: UTF8.self))"])
+        }
+    }
+
+    /// The endpoint actually bound.
+    public nonisolated var endpoint: String { socket.boundEndpoints.first ?? configuration.bind }
+
+    /// Serves until the task is cancelled, then shuts down gracefully: stops claiming,
+    /// writes what is pending, hands back attempts that had not started.
+    public func run() async throws {
+        try await store.migrate()
+        logger.info("coordinator listening", metadata: ["sweep.coordinator.endpoint": "\(endpoint)"])
+        // SIGTERM (through the service group) cancels the loops; then shut down gracefully.
+        await cancelWhenGracefulShutdown {
+            await self.serve()
+        }
+        await shutDown()
+    }
+
+    private func serve() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [socket] in
+                for await frames in socket.incoming { await self.receive(frames) }
+            }
+            group.addTask {
+                await self.listenForJobs()
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    await self.tick()
+                    try? await Task.sleep(for: .milliseconds(2))
+                }
+            }
+            // Cancelling run() cancels these children; each loop ends when cancelled.
+            await group.waitForAll()
+        }
+    }
+
+    /// Wakes dispatch on `NOTIFY sweep_jobs` (new sweeps, resumed sweeps, retries due).
+    func listenForJobs() async {
+        while !Task.isCancelled {
+            do {
+                try await store.client.withConnection { connection in
+                    try await connection.listen(on: "sweep_jobs") { notifications in
+                        for try await _ in notifications { self.wake() }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.debug("LISTEN ended; polling meanwhile", metadata: ["sweep.error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    func wake() {
+        wantDispatch = true
+    }
+
+    func send(_ message: WireMessage, to identity: [UInt8]) {
+        socket.send([identity] + FrameCodec.encode(message))
+    }
+
+    func shutDown() async {
+        stopping = true
+        await flush(force: true)
+        // Attempts assigned but not yet started go back to the queue at once.
+        for (_, worker) in workers {
+            for (attempt, _) in worker.assigned where !worker.started.contains(attempt) {
+                _ = try? await store.release(job: attempt.job, attempt: attempt.attempt)
+            }
+        }
+        socket.close()
+        logger.info("coordinator stopped", metadata: ["sweep.coordinator.assigned": "\(counters.assigned)", "sweep.coordinator.results": "\(counters.results)"])
+    }
+}

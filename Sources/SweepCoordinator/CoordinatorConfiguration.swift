@@ -1,0 +1,37 @@
+/// The coordinator's endpoint and timings; the defaults suit a rack of machines.
+public struct CoordinatorConfiguration: Sendable {
+    /// Where the ROUTER binds.
+    public var bind: String
+    /// Identifies this coordinator in WELCOME and logs.
+    public var coordinatorID: String
+    /// Heartbeats both ways at this interval.
+    public var heartbeatInterval: Duration = .seconds(1)
+    /// A worker silent for heartbeatInterval × liveness is presumed dead.
+    public var liveness = 3
+    /// Workers resend unacknowledged reports after this long.
+    public var ackTimeout: Duration = .seconds(5)
+    /// Lease granted at claim and renewed every heartbeat while the worker lives.
+    public var leaseDuration: Duration = .seconds(30)
+    /// Without a notification, look for new jobs this often.
+    public var pollInterval: Duration = .seconds(1)
+    /// Expired leases and due retries are handled this often.
+    public var reclaimInterval: Duration = .seconds(1)
+    /// Cancelled or superseded attempts are looked for this often.
+    public var supersededCheckInterval: Duration = .seconds(1)
+    /// Metric points are written when this many wait...
+    public var metricFlushPoints = 20_000
+    /// ...or when the oldest has waited this long.
+    public var metricFlushInterval: Duration = .milliseconds(50)
+    /// Results and starts are written when the oldest has waited this long.
+    public var reportFlushInterval: Duration = .milliseconds(2)
+    /// Time between SIGTERM and SIGKILL when the coordinator stops an attempt.
+    public var stopGrace: Duration = .seconds(10)
+    /// What `${interpreter}` becomes in commands.
+    public var interpreter = "python3"
+
+    /// A configuration with the defaults above.
+    public init(bind: String, coordinatorID: String) {
+        self.bind = bind
+        self.coordinatorID = coordinatorID
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import SweepCore
+import SweepWire
+
+/// The conversation with the coordinator: handshake, heartbeats, acknowledgements, liveness.
+extension Worker {
+    func receive(_ frames: [[UInt8]]) {
+        lastHeard = ContinuousClock.now
+        let message: WireMessage
+        switch FrameCodec.decode(frames) {
+        case .success(let decoded):
+            message = decoded
+        case .failure(let error):
+            counters.malformedMessages += 1
+            logger.warning("dropped a malformed message from the coordinator", metadata: ["sweep.wire.error": "\(error)"])
+            send(ErrorReport(code: error.code, detail: error.description).message)
+            return
+        }
+        do {
+            switch message.command {
+            case .welcome:
+                let welcome = try Welcome(message)
+                welcomed = true
+                heartbeatInterval = .milliseconds(welcome.heartbeatMilliseconds)
+                liveness = welcome.liveness
+                ackTimeout = .milliseconds(welcome.ackTimeoutMilliseconds)
+                helloInterval = .seconds(1)
+                logger.info("welcomed", metadata: ["sweep.coordinator.id": "\(welcome.coordinator)", "sweep.worker.unacked": "\(unacknowledged.count)"])
+                // Everything not yet acknowledged goes again, in order.
+                for sequence in unacknowledged.keys.sorted() {
+                    socket.send(unacknowledged[sequence]!.frames)
+                    unacknowledged[sequence]!.sentAt = ContinuousClock.now
+                }
+                if draining { send(WireMessage(.drain)) }
+            case .assign:
+                accept(try Assign(message))
+            case .stop:
+                stop(try StopRequest(message))
+            case .ack:
+                let ack = try Ack(message)
+                unacknowledged.removeValue(forKey: ack.seq)
+                if ack.status != .ok {
+                    logger.debug("report not applied", metadata: ["sweep.wire.seq": "\(ack.seq)", "sweep.wire.status": "\(ack.status.rawValue)"])
+                }
+            case .heartbeat:
+                break
+            case .error:
+                let report = try ErrorReport(message)
+                if report.code == "hello_first" {
+                    welcomed = false
+                    lastHelloSent = ContinuousClock.now - .seconds(3600)
+                } else {
+                    logger.warning("coordinator refused a message", metadata: ["sweep.wire.code": "\(report.code)", "sweep.wire.message": "\(report.detail)"])
+                }
+            case .hello, .ready, .started, .metrics, .result, .drain, .bye:
+                throw WireError.malformedBody("\(message.command.rawValue) is sent by workers, not to them")
+            }
+        } catch {
+            counters.malformedMessages += 1
+            logger.warning("dropped a message from the coordinator", metadata: ["sweep.wire.error": "\(error)"])
+            send(ErrorReport(code: (error as? WireError)?.code ?? "malformed_body", detail: "\(error)").message)
+        }
+    }
+
+    /// Periodic work: handshake and heartbeats, liveness, resends, metric flushes, kills.
+    func tick() {
+        let now = ContinuousClock.now
+        if welcomed, now - lastHeard > heartbeatInterval * liveness {
+            logger.warning("coordinator silent; reconnecting", metadata: ["sweep.worker.silence": "\(now - lastHeard)"])
+            welcomed = false
+            helloInterval = .seconds(1)
+            lastHelloSent = now - .seconds(3600)
+        }
+        if !welcomed {
+            if now - lastHelloSent >= helloInterval {
+                sendHello()
+                lastHelloSent = now
+                helloInterval = min(helloInterval * 2, configuration.maxHelloInterval)
+            }
+        } else {
+            if now - lastHeartbeatSent >= heartbeatInterval {
+                let heartbeat = WorkerHeartbeat(freeSlots: draining ? 0 : freeSlots, running: Array(running.keys))
+                send(heartbeat.message)
+                lastHeartbeatSent = now
+            }
+            for (sequence, entry) in unacknowledged where entry.sentAt.map({ now - $0 >= ackTimeout }) ?? true {
+                socket.send(entry.frames)
+                unacknowledged[sequence]!.sentAt = now
+            }
+        }
+        flushMetrics(olderThan: configuration.metricFlushInterval, now: now)
+        escalateStops(now: now)
+        if draining, running.isEmpty {
+            let timedOut = drainStarted.map { now - $0 > configuration.drainTimeout } ?? false
+            if unacknowledged.isEmpty || timedOut {
+                if timedOut { logger.warning("drain timed out with unacknowledged reports", metadata: ["sweep.worker.unacked": "\(unacknowledged.count)"]) }
+                send(WireMessage(.bye))
+                finished = true
+            }
+        }
+    }
+
+    func sendHello() {
+        let hello = Hello(
+            worker: configuration.workerID, host: configuration.host, pid: Int(getpid()), slots: configuration.slots,
+            gpus: configuration.gpus, labels: configuration.labels, kernels: kernels.names, running: Array(running.keys))
+        send(hello.message)
+    }
+}

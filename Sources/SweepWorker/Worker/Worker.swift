@@ -1,0 +1,142 @@
+import Foundation
+public import Logging
+import SweepCore
+import SweepWire
+public import ServiceLifecycle
+
+/// A worker: connects to the coordinator, runs up to `slots` attempts at once (commands as
+/// child processes, kernels in process), streams their metrics, and reports how they end.
+/// Everything it must not lose (STARTED, METRICS, RESULT) is kept until acknowledged and
+/// resent after a reconnect.
+public actor Worker: Service {
+    /// Something that happened to a running attempt, delivered in order.
+    enum Event: Sendable {
+        case output(AttemptID, ChildProcess.Output)
+        case exited(AttemptID, Int32)
+        case kernelReport(AttemptID, Int64, [String: Double])
+        case kernelFinished(AttemptID, [String: Double]?, String?)
+    }
+
+    let configuration: WorkerConfiguration
+    let kernels: KernelRegistry
+    let logger: Logger
+    let context: ZMQContext
+    let socket: SocketLoop
+    let events: AsyncStream<Event>
+    let eventSink: AsyncStream<Event>.Continuation
+
+    // Protocol state.
+    var welcomed = false
+    var heartbeatInterval: Duration = .seconds(1)
+    var liveness = 3
+    var ackTimeout: Duration = .seconds(5)
+    var lastHeard = ContinuousClock.now
+    var lastHeartbeatSent = ContinuousClock.now - .seconds(3600)
+    var lastHelloSent = ContinuousClock.now - .seconds(3600)
+    var helloInterval: Duration = .seconds(1)
+    var nextSequence: Int64 = 1
+    var unacknowledged: [Int64: (frames: [[UInt8]], sentAt: ContinuousClock.Instant?)] = [:]
+    var draining = false
+    var finished = false
+
+    // Jobs.
+    var running: [AttemptID: RunningAttempt] = [:]
+    var usedGPUs: Set<Int> = []
+
+    /// Counters for logs and tests.
+    public struct Counters: Sendable {
+        public var assigned = 0
+        public var succeeded = 0
+        public var failed = 0
+        public var stopped = 0
+        public var refused = 0
+        public var malformedMessages = 0
+    }
+
+    /// What the worker has done so far.
+    public internal(set) var counters = Counters()
+
+    /// Connects (libzmq retries by itself) and prepares the worker; `run()` starts it.
+    public init(configuration: WorkerConfiguration, kernels: KernelRegistry = .builtIn, logger: Logger) throws {
+        self.configuration = configuration
+        self.kernels = kernels
+        var logger = logger
+        logger[metadataKey: "sweep.worker.id"] = "\(configuration.workerID)"
+        self.logger = logger
+        context = try ZMQContext()
+        var options = SocketOptions()
+        options.identity = Array(configuration.workerID.utf8)
+        socket = try SocketLoop(context: context, kind: .dealer, options: options, connect: [configuration.coordinator])
+        (events, eventSink) = AsyncStream<Event>.makeStream()
+    }
+
+    /// Runs until drained: SIGTERM (through the service group) or `drain()` starts the
+    /// drain; cancellation stops at once.
+    public func run() async {
+        await withGracefulShutdownHandler {
+            await self.work()
+        } onGracefulShutdown: {
+            Task { await self.drain() }
+        }
+    }
+
+    private func work() async {
+        logger.info("worker starting", metadata: ["sweep.worker.slots": "\(configuration.slots)", "sweep.coordinator": "\(configuration.coordinator)"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [socket] in
+                for await frames in socket.incoming { await self.receive(frames) }
+            }
+            group.addTask { [events] in
+                for await event in events { await self.handle(event) }
+            }
+            group.addTask {
+                while !(await self.isFinished), !Task.isCancelled {
+                    await self.tick()
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            // The ticker ends when the worker is finished; then stop the others.
+            _ = await group.next()
+            group.cancelAll()
+            socket.close()
+            eventSink.finish()
+        }
+        logger.info("worker stopped", metadata: ["sweep.worker.succeeded": "\(counters.succeeded)", "sweep.worker.failed": "\(counters.failed)"])
+    }
+
+    var isFinished: Bool { finished }
+
+    /// Takes no new jobs, finishes those running, waits for acknowledgements, says BYE.
+    public func drain() {
+        guard !draining else { return }
+        draining = true
+        drainStarted = ContinuousClock.now
+        logger.info("draining", metadata: ["sweep.worker.running": "\(running.count)"])
+        if welcomed { send(WireMessage(.drain)) }
+    }
+
+    var drainStarted: ContinuousClock.Instant?
+
+    /// Free slots now.
+    var freeSlots: Int {
+        configuration.slots - running.values.reduce(0) { $0 + $1.slots }
+    }
+
+    func send(_ message: WireMessage) {
+        socket.send(FrameCodec.encode(message))
+    }
+
+    /// Sends a reliable message (STARTED, METRICS, RESULT) now if connected, and keeps it
+    /// until acknowledged.
+    func sendReliable(_ build: (Int64) -> WireMessage) {
+        let sequence = nextSequence
+        nextSequence += 1
+        let frames = FrameCodec.encode(build(sequence))
+        if welcomed {
+            socket.send(frames)
+            unacknowledged[sequence] = (frames, ContinuousClock.now)
+        } else {
+            unacknowledged[sequence] = (frames, nil)
+        }
+    }
+}

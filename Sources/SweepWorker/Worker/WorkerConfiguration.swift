@@ -1,0 +1,52 @@
+import Foundation
+
+/// How a worker runs: where the coordinator is, what it offers, and its timings.
+public struct WorkerConfiguration: Sendable {
+    /// The coordinator's endpoint, `tcp://head:5555`.
+    public var coordinator: String
+    /// Unique id, also the ZeroMQ routing id.
+    public var workerID: String
+    /// Host name reported to the coordinator.
+    public var host: String
+    /// Jobs (slots) run at once.
+    public var slots: Int
+    /// GPU indices this worker may hand out.
+    public var gpus: [Int]
+    /// Labels jobs may require.
+    public var labels: [String: String]
+    /// Folder under which every attempt gets a directory of its own (`SWEEP_WORKDIR`, with
+    /// params.json).
+    public var workDirectory: String
+    /// Where commands run, as W&B's agent runs them: relative program paths are resolved
+    /// from here. Defaults to the worker's current directory.
+    public var projectDirectory: String = FileManager.default.currentDirectoryPath
+    /// Interpreter the coordinator substituted for ${interpreter}; unused by the worker.
+    /// Time between SIGTERM and SIGKILL when the coordinator gives none.
+    public var defaultStopGrace: Duration = .seconds(10)
+    /// Metric points of one attempt sent together at most.
+    public var metricBatchPoints = 500
+    /// Metric points wait at most this long before being sent.
+    public var metricFlushInterval: Duration = .milliseconds(100)
+    /// Output kept per attempt for the log tail.
+    public var logTailBytes = 64 * 1024
+    /// HELLO is repeated with backoff up to this interval until WELCOME.
+    public var maxHelloInterval: Duration = .seconds(30)
+    /// How long a drain waits for acknowledgements before giving up.
+    public var drainTimeout: Duration = .seconds(30)
+
+    /// A configuration with the defaults above.
+    public init(coordinator: String, workerID: String, host: String, slots: Int, gpus: [Int] = [], labels: [String: String] = [:], workDirectory: String) {
+        self.coordinator = coordinator
+        self.workerID = workerID
+        self.host = host
+        self.slots = slots
+        self.gpus = gpus
+        self.labels = labels
+        self.workDirectory = workDirectory
+    }
+
+    /// `host-pid-random`: unique across restarts and hosts.
+    public static func makeWorkerID(host: String) -> String {
+        "\(host)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import UnixSignals
+import SweepCoordinator
+import SweepStore
+
+/// `sweep coordinator`: serve workers until SIGTERM.
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Hand jobs to workers over ZeroMQ and record what they report (until SIGTERM)."
+    )
+
+    @Option(name: .long, help: "ZeroMQ endpoint to bind.")
+    var bind = "tcp://*:5555"
+
+    @Option(name: .long, help: "Heartbeat interval in milliseconds.")
+    var heartbeatMs = 1000
+
+    @Option(name: .long, help: "Missed heartbeats before a worker is presumed dead.")
+    var liveness = 3
+
+    @Option(name: .long, help: "Lease length in seconds (renewed every heartbeat while the worker lives).")
+    var leaseSeconds = 30
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let logger = CLILogging.logger("sweep.coordinator", default: .info)
+        let url = try database.resolve(logger: logger)
+        var configuration = CoordinatorConfiguration(bind: bind, coordinatorID: "\(ProcessInfo.processInfo.hostName)-\(getpid())")
+        configuration.heartbeatInterval = .milliseconds(heartbeatMs)
+        configuration.liveness = liveness
+        configuration.leaseDuration = .seconds(leaseSeconds)
+        try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger)
+    }
+}
+
+/// Runs a coordinator and its connection pool as one service group with graceful shutdown
+/// on SIGTERM and SIGINT.
+enum CoordinatorRunner {
+    static func run(configuration: CoordinatorConfiguration, url: DatabaseURL, logger: Logger, onStart: (@Sendable (String) -> Void)? = nil) async throws {
+        let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
+        let store = SweepStore(client: client, logger: logger)
+        let coordinator: Coordinator
+        do {
+            coordinator = try Coordinator(configuration: configuration, store: store, logger: logger)
+        } catch {
+            throw CommandFailure("cannot bind \(configuration.bind): \(error)")
+        }
+        onStart?(coordinator.endpoint)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: client), .init(service: coordinator)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}

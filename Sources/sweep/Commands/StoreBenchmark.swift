@@ -1,0 +1,761 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import SweepCore
+import SweepStore
+
+/// `sweep bench store`: the queue and metric ingestion of SweepStore against bare SQL loops
+/// doing the same inserts and updates, measured in one run on the same server through the
+/// same connection pool. Everything happens in a database of its own, created for the run
+/// and dropped afterwards.
+struct StoreBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Time enqueue, claim-and-complete and metric ingestion against bare SQL baselines (use a release build).",
+        discussion: """
+            Needs a server where the role may create databases: DATABASE_URL, else the private \
+            server (sweep db start). The run creates a database sweep_bench_<pid>, drops it at the \
+            end (unless --keep-database), and prints one table of figures, baselines and ratios.
+            """
+    )
+
+    @Option(name: .long, help: "Jobs in the enqueued sweep.")
+    var enqueueJobs = 100_000
+
+    @Option(name: .long, help: "Repetitions of the enqueue figures; the median is reported.")
+    var enqueueRepetitions = 3
+
+    @Option(name: .long, help: "Jobs drained in each claim-and-complete measurement.")
+    var lifecycleJobs = 100_000
+
+    @Option(name: .long, help: "Jobs drained where each job is completed by a statement of its own (slow, so fewer).")
+    var oneByOneJobs = 20_000
+
+    @Option(name: .long, help: "Concurrent claimers to measure, comma-separated.")
+    var claimers = "1,4"
+
+    @Option(name: .long, help: "Jobs per claim.")
+    var claimBatch = 100
+
+    @Option(name: .long, help: "Metric points ingested in each ingestion measurement.")
+    var metricPoints = 1_000_000
+
+    @Option(name: .long, help: "Points per ingestion call.")
+    var metricBatch = 20_000
+
+    @Option(name: .long, help: "Points sent a second time to measure the cost of a retransmission.")
+    var retransmitPoints = 200_000
+
+    @Flag(name: .long, help: "Keep the benchmark database for inspection.")
+    var keepDatabase = false
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let claimerCounts = claimers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !claimerCounts.isEmpty, claimerCounts.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--claimers takes positive counts separated by commas, such as 1,4")
+        }
+        guard enqueueJobs >= 1, lifecycleJobs >= 1, oneByOneJobs >= 1, claimBatch >= 1, metricPoints >= 1, metricBatch >= 1,
+              enqueueRepetitions >= 1, retransmitPoints >= 0 else {
+            throw ValidationError("sizes must be positive")
+        }
+        let settings = StoreBenchSettings(
+            enqueueJobs: enqueueJobs, enqueueRepetitions: enqueueRepetitions, lifecycleJobs: lifecycleJobs, oneByOneJobs: min(oneByOneJobs, lifecycleJobs),
+            claimers: claimerCounts, claimBatch: claimBatch, metricPoints: metricPoints, metricBatch: metricBatch,
+            retransmitPoints: min(retransmitPoints, metricPoints))
+        let logger = CLILogging.logger("sweep.bench.store")
+        let server = try database.resolve(logger: logger)
+        let benchDatabase = "sweep_bench_\(ProcessInfo.processInfo.processIdentifier)"
+
+        try await withStore(server, logger: logger, migrate: false) { admin in
+            _ = try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(benchDatabase)"), logger: logger)
+        }
+        let url = server.with(database: benchDatabase)
+        print("database: \(url) (created for this run), pool of \(url.clientConfiguration.options.maximumConnections) connections")
+        let results: [StoreBenchResult]
+        do {
+            results = try await withStore(url, logger: logger) { store in
+                try await StoreBench(store: store, settings: settings, logger: logger).run()
+            }
+        } catch {
+            if !keepDatabase { try? await dropDatabase(benchDatabase, on: server, logger: logger) }
+            if let error = error as? PSQLError {
+                // The server's message and the statement: this is a benchmark, its SQL is ours.
+                throw CommandFailure("PostgreSQL: \(error.serverInfo?[.message] ?? "\(error.code)") in: \(error.query?.sql.prefix(300) ?? "?")")
+            }
+            throw error
+        }
+        if keepDatabase {
+            print("kept the database \(benchDatabase)")
+        } else {
+            try await dropDatabase(benchDatabase, on: server, logger: logger)
+        }
+        StoreBenchResult.printTable(results)
+    }
+
+    private func dropDatabase(_ name: String, on server: DatabaseURL, logger: Logger) async throws {
+        try await withStore(server, logger: logger, migrate: false) { admin in
+            _ = try await admin.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+        }
+    }
+}
+
+/// The sizes of one run.
+struct StoreBenchSettings: Sendable {
+    var enqueueJobs: Int
+    var enqueueRepetitions: Int
+    var lifecycleJobs: Int
+    var oneByOneJobs: Int
+    var claimers: [Int]
+    var claimBatch: Int
+    var metricPoints: Int
+    var metricBatch: Int
+    var retransmitPoints: Int
+}
+
+/// One line of the final table: a Sweep figure, or a baseline, or a diagnostic variant.
+struct StoreBenchResult: Sendable {
+    enum Kind: String, Sendable { case sweep = "Sweep", baseline = "baseline", variant = "variant" }
+
+    var group: String
+    var kind: Kind
+    var what: String
+    var count: Int
+    var seconds: Double
+    /// The baseline this figure is compared to (its `what`), if any.
+    var comparedTo: String?
+    /// Compared throughput (self ÷ baseline).
+    var ratio: Double?
+    /// The target, in words, and whether it was met.
+    var target: String?
+    var met: Bool?
+    var note: String?
+
+    var rate: Double { seconds > 0 ? Double(count) / seconds : 0 }
+
+    static func printTable(_ results: [StoreBenchResult]) {
+        print("")
+        print("| group | kind | what | N | seconds | per second | vs | ratio | target | met |")
+        print("|---|---|---|---:|---:|---:|---|---:|---|---|")
+        for result in results {
+            let ratio = result.ratio.map { String(format: "%.2f", $0) } ?? ""
+            let met = result.met.map { $0 ? "yes" : "**no**" } ?? ""
+            print("| \(result.group) | \(result.kind.rawValue) | \(result.what) | \(grouped(result.count)) | \(String(format: "%.3f", result.seconds)) | \(grouped(Int(result.rate.rounded()))) | \(result.comparedTo ?? "") | \(ratio) | \(result.target ?? "") | \(met) |")
+        }
+        var notes: [String] = []
+        for result in results {
+            if let note = result.note, !notes.contains("- \(result.what): \(note)") { notes.append("- \(result.what): \(note)") }
+        }
+        if !notes.isEmpty {
+            print("")
+            notes.forEach { print($0) }
+        }
+        print("")
+        print("ratio = this line's throughput ÷ the baseline's throughput, both measured in this run.")
+    }
+
+    static func grouped(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (index, character) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(character)
+        }
+        return value < 0 ? "-" + out : out
+    }
+}
+
+/// The measurements. Runs only in the database created for it: it truncates the store's
+/// tables between measurements so that every figure starts from the same empty state.
+struct StoreBench: Sendable {
+    let store: SweepStore
+    let settings: StoreBenchSettings
+    let logger: Logger
+    var client: PostgresClient { store.client }
+
+    /// The columns `SweepStore.enqueue` writes, in its order.
+    static let jobColumns = "sweep_id, position, params, config_hash, seed, rung, priority, max_attempts, backoff_ms, max_backoff_ms, slots, gpus, labels"
+
+    func run() async throws -> [StoreBenchResult] {
+        let version = try await first(String.self, sql: "SHOW server_version") ?? "?"
+        print("PostgreSQL \(version)")
+        try await exec("CREATE SCHEMA bench")
+
+        let largest = max(settings.enqueueJobs, settings.lifecycleJobs)
+        let started = ContinuousClock.now
+        let (spec, jobs) = try Self.expandedSweep(jobs: largest)
+        print("expanded a grid of \(jobs.count) jobs in \(format(ContinuousClock.now - started)) s (not timed below)")
+
+        var results: [StoreBenchResult] = []
+        results += try await enqueueFigures(spec: spec, jobs: Array(jobs.prefix(settings.enqueueJobs)))
+        results += try await lifecycleFigures(spec: spec, jobs: Array(jobs.prefix(settings.lifecycleJobs)))
+        results += try await ingestionFigures()
+        return results
+    }
+
+    // MARK: Enqueue
+
+    /// A 5-parameter grid (ints, floats, strings, ints, an int range) of at least `count`
+    /// jobs, cut to `count`: the sweep `sweep bench expand` times.
+    static func expandedSweep(jobs count: Int) throws -> (SweepSpec, [JobSpec]) {
+        let side = 10
+        let rangeTop = max(1, (count + side * side * side * side - 1) / (side * side * side * side))
+        let yaml = """
+            method: grid
+            program: train.py
+            metric: {name: val_loss, goal: minimize}
+            parameters:
+              a: {values: [\((0..<side).map(String.init).joined(separator: ", "))]}
+              b: {values: [\((0..<side).map { "\($0).5" }.joined(separator: ", "))]}
+              c: {values: [\((0..<side).map { "\"s\($0)\"" }.joined(separator: ", "))]}
+              d: {values: [\((0..<side).map(String.init).joined(separator: ", "))]}
+              e: {min: 1, max: \(rangeTop)}
+            """
+        let spec = try SweepFile.parse(text: yaml, file: "<bench-store>").spec
+        let expansion = try Expander.expand(spec, options: ExpansionOptions(maxJobs: rangeTop * side * side * side * side))
+        return (spec, Array(expansion.jobs.prefix(count)))
+    }
+
+    /// The arrays `SweepStore.enqueue` binds, prepared before the clock starts.
+    struct JobArrays: Sendable {
+        var positions: [Int32], params: [String], hashes: [String], seeds: [Int64], rungs: [Int32]
+    }
+
+    static func batches(of jobs: [JobSpec], size: Int) -> [JobArrays] {
+        stride(from: 0, to: jobs.count, by: size).map { start in
+            let batch = jobs[start..<min(start + size, jobs.count)]
+            return JobArrays(
+                positions: batch.map { Int32($0.index) }, params: batch.map { $0.params.canonicalJSON },
+                hashes: batch.map(\.configHash), seeds: batch.map(\.seed), rungs: batch.map { Int32($0.rung ?? -1) })
+        }
+    }
+
+    /// The bare statement: the same INSERT … SELECT FROM unnest that `SweepStore.enqueue` sends.
+    func insertJobs(_ batch: JobArrays, into table: String, sweepID: Int64, spec: SweepSpec, on connection: PostgresConnection) async throws {
+        let labels = "{}"
+        try await connection.query("""
+            INSERT INTO \(unescaped: table) (\(unescaped: Self.jobColumns))
+            SELECT \(sweepID), t.position, t.params::jsonb, t.hash, t.seed, NULLIF(t.rung, -1), \(spec.priority),
+                   \(spec.retries.maxAttempts), \(spec.retries.backoff.milliseconds), \(spec.retries.maxBackoff.milliseconds),
+                   \(spec.resources.slots), \(spec.resources.gpus), \(labels)::jsonb
+            FROM unnest(\(batch.positions)::integer[], \(batch.params)::text[], \(batch.hashes)::text[], \(batch.seeds)::bigint[], \(batch.rungs)::integer[])
+                 AS t(position, params, hash, seed, rung)
+            """, logger: logger)
+    }
+
+    /// Bare inserts of all batches in one transaction (as the store's enqueue is one).
+    func bareEnqueue(_ batches: [JobArrays], into table: String, sweepID: Int64, spec: SweepSpec) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            for batch in batches {
+                try await insertJobs(batch, into: table, sweepID: sweepID, spec: spec, on: connection)
+            }
+        }
+    }
+
+    func enqueueFigures(spec: SweepSpec, jobs: [JobSpec]) async throws -> [StoreBenchResult] {
+        print("\n== enqueue of \(jobs.count) jobs, \(settings.enqueueRepetitions) repetitions")
+        // Same columns (and defaults, identity, primary key) as sweep.jobs and nothing else.
+        try await exec("CREATE TABLE bench.jobs_columns (LIKE sweep.jobs INCLUDING DEFAULTS INCLUDING IDENTITY, PRIMARY KEY (id))")
+        // Same columns, checks and indexes as sweep.jobs; no foreign key.
+        try await exec("CREATE TABLE bench.jobs_indexes (LIKE sweep.jobs INCLUDING ALL)")
+        // Same columns, checks, indexes and foreign key: sweep.jobs without its (update) trigger.
+        try await exec("CREATE TABLE bench.jobs_schema (LIKE sweep.jobs INCLUDING ALL)")
+        try await exec("ALTER TABLE bench.jobs_schema ADD FOREIGN KEY (sweep_id) REFERENCES sweep.sweeps (id) ON DELETE CASCADE")
+        let batches = Self.batches(of: jobs, size: SweepStore.enqueueBatchSize)
+        let yaml = "# sweep bench store\n"
+        let tables = [("bench.jobs_columns", "same columns + PK"), ("bench.jobs_indexes", "sweep.jobs checks and indexes, no FK"),
+                      ("bench.jobs_schema", "sweep.jobs checks, indexes and FK")]
+
+        var bareTimes = Array(repeating: [Double](), count: tables.count), storeTimes: [Double] = [], clientTimes: [Double] = []
+        for repetition in 0..<settings.enqueueRepetitions {
+            try await resetTables()
+            let parent = try await first(Int64.self, sql: """
+                INSERT INTO sweep.sweeps (name, yaml, spec, method) VALUES ('bench-parent-\(repetition)', '', '{}', 'grid') RETURNING id
+                """) ?? 0
+            for (index, table) in tables.enumerated() {
+                try await settle()
+                bareTimes[index].append(try await timed { try await bareEnqueue(batches, into: table.0, sweepID: parent, spec: spec) })
+            }
+            try await settle()
+            let name = "bench-enqueue-\(repetition)"
+            storeTimes.append(try await timed {
+                let record = try await store.enqueue(name: name, sourceFile: nil, yaml: yaml, spec: spec, jobs: jobs)
+                guard record.jobCount == jobs.count else { throw CommandFailure("enqueue stored \(record.jobCount) jobs, not \(jobs.count)") }
+            })
+            let stored = try await first(Int64.self, sql: "SELECT count(*)::bigint FROM sweep.jobs j JOIN sweep.sweeps s ON s.id = j.sweep_id WHERE s.name = '\(name)'") ?? 0
+            guard stored == Int64(jobs.count) else { throw CommandFailure("enqueue left \(stored) jobs, not \(jobs.count)") }
+            // The work enqueue does in Swift before its statements: the duplicate check and
+            // the canonical JSON of every job's parameters (repeated here, outside the store).
+            clientTimes.append(try await timed {
+                var seen = Set<String>()
+                var bytes = 0
+                for job in jobs {
+                    seen.insert("\(job.configHash)/\(job.seed)")
+                    bytes += job.params.canonicalJSON.utf8.count
+                }
+                guard seen.count == jobs.count, bytes > 0 else { throw CommandFailure("duplicate jobs in the benchmark sweep") }
+            })
+            print(String(format: "repetition %d: bare %@ s, SweepStore.enqueue %.3f s (its Swift-side preparation alone %.3f s)", repetition + 1,
+                         bareTimes.map { String(format: "%.3f", $0.last!) }.joined(separator: " / "), storeTimes.last!, clientTimes.last!))
+        }
+        try await resetTables()
+        let bare = bareTimes.map(median), sweep = median(storeTimes), client = median(clientTimes)
+        let group = "enqueue"
+        let reps = "median of \(settings.enqueueRepetitions)"
+        var results = tables.enumerated().map { index, table in
+            StoreBenchResult(group: group, kind: .baseline, what: "bare INSERT…unnest ×10k, \(table.1)", count: jobs.count, seconds: bare[index],
+                             comparedTo: index == 0 ? nil : tables[0].1, ratio: index == 0 ? nil : bare[0] / bare[index], note: reps)
+        }
+        results.append(StoreBenchResult(
+            group: group, kind: .sweep, what: "SweepStore.enqueue", count: jobs.count, seconds: sweep,
+            comparedTo: tables[0].1, ratio: bare[0] / sweep, target: "< 2 s", met: sweep < 2,
+            note: String(format: "%@; %.2f× the bare insert into a table with sweep.jobs checks, indexes and FK", reps, bare[2] / sweep)))
+        results.append(StoreBenchResult(
+            group: group, kind: .variant, what: "of which Swift-side: duplicate check + canonical JSON of params", count: jobs.count, seconds: client,
+            note: "\(reps); the same loop as SweepStore.enqueue runs before its INSERTs, timed alone"))
+        return results
+    }
+
+    // MARK: Claim and complete
+
+    enum LifecycleVariant: String, CaseIterable, Sendable {
+        case bareClaim = "bare SKIP LOCKED claim loop (scratch table)"
+        case bareClaimComplete = "bare claim + bare batched complete (scratch table)"
+        case bareClaimSchema = "bare claim on a copy of sweep.jobs (its indexes, checks, trigger)"
+        case storeClaimOnly = "claimJobs only (no complete)"
+        case storeClaimComplete = "claimJobs + complete() each, in turn"
+        case storeClaimConcurrentComplete = "claimJobs + complete() each, all at once"
+        case storeClaimBatchComplete = "claimJobs + one batched fenced complete (prototype SQL)"
+
+        /// The scratch table a bare variant drains, nil for the store's.
+        var table: String? {
+            switch self {
+            case .bareClaim, .bareClaimComplete: "bench.claim"
+            case .bareClaimSchema: "bench.claim_schema"
+            default: nil
+            }
+        }
+
+        /// One statement per job: measured on fewer jobs to keep the run short.
+        var completesOneByOne: Bool { self == .storeClaimComplete || self == .storeClaimConcurrentComplete }
+    }
+
+    func lifecycleFigures(spec: SweepSpec, jobs allJobs: [JobSpec]) async throws -> [StoreBenchResult] {
+        print("\n== claim and complete: \(allJobs.count) jobs (\(settings.oneByOneJobs) where each job is completed by its own statement), \(settings.claimBatch) per claim, claimers \(settings.claimers)")
+        // The brief's bare loop: the same columns, a primary key and an index of the queued rows.
+        try await exec("CREATE TABLE bench.claim (LIKE sweep.jobs INCLUDING DEFAULTS INCLUDING IDENTITY, PRIMARY KEY (id))")
+        try await exec("CREATE INDEX claim_queued ON bench.claim (id) WHERE state = 'queued'")
+        // sweep.jobs as it is (indexes, checks, the state-machine trigger) without its foreign key.
+        try await exec("CREATE TABLE bench.claim_schema (LIKE sweep.jobs INCLUDING ALL)")
+        try await exec("CREATE TRIGGER claim_schema_transition BEFORE UPDATE OF state ON bench.claim_schema FOR EACH ROW EXECUTE FUNCTION sweep.enforce_job_transition()")
+        var results: [StoreBenchResult] = []
+        var manyLeases: StoreBenchResult?
+        for claimers in settings.claimers {
+            let group = "lifecycle C=\(claimers)"
+            var measured: [LifecycleVariant: (count: Int, seconds: Double)] = [:]
+            for variant in LifecycleVariant.allCases {
+                try await resetTables()
+                let jobs = variant.completesOneByOne ? Array(allJobs.prefix(settings.oneByOneJobs)) : allJobs
+                let sweepName = "bench-lifecycle-\(claimers)-\(variant)"
+                if let table = variant.table {
+                    try await bareEnqueue(Self.batches(of: jobs, size: SweepStore.enqueueBatchSize), into: table, sweepID: 1, spec: spec)
+                } else {
+                    _ = try await store.enqueue(name: sweepName, sourceFile: nil, yaml: "# sweep bench store\n", spec: spec, jobs: jobs)
+                }
+                try await settle()
+                let counter = Counter()
+                let seconds = try await timed {
+                    try await withThrowingTaskGroup(of: Int.self) { group in
+                        for claimer in 0..<claimers {
+                            group.addTask { try await drain(variant, claimer: claimer) }
+                        }
+                        for try await handled in group { await counter.add(handled) }
+                    }
+                }
+                let handled = await counter.total
+                try await verifyLifecycle(variant, sweepName: sweepName, expected: jobs.count, handled: handled)
+                measured[variant] = (jobs.count, seconds)
+                print(String(format: "C=%d %@: %d jobs, %.3f s, %.0f jobs/s", claimers, variant.rawValue, jobs.count, seconds, Double(jobs.count) / seconds))
+                if variant == .storeClaimOnly, claimers == settings.claimers.first {
+                    manyLeases = try await completeWithManyLeases(outstanding: jobs.count)
+                }
+            }
+            let bare = measured[.bareClaim]!
+            let bareRate = Double(bare.count) / bare.seconds
+            for variant in LifecycleVariant.allCases {
+                let figure = measured[variant]!
+                var result = StoreBenchResult(group: group, kind: variant.table != nil ? .baseline : .variant, what: variant.rawValue,
+                                              count: figure.count, seconds: figure.seconds)
+                if variant != .bareClaim {
+                    result.comparedTo = "bare claim loop"
+                    result.ratio = result.rate / bareRate
+                }
+                switch variant {
+                case .storeClaimComplete:
+                    result.kind = .sweep
+                    result.target = "≥ 20,000 jobs/s"
+                    result.met = result.rate >= 20_000
+                case .storeClaimBatchComplete:
+                    result.note = "SQL written in StoreBenchmark.swift, not a SweepStore API: one UPDATE … FROM unnest(ids, attempts) per claimed batch, fenced on the attempt"
+                    result.target = "(≥ 20,000 jobs/s)"
+                    result.met = result.rate >= 20_000
+                default:
+                    break
+                }
+                results.append(result)
+            }
+        }
+        if let manyLeases { results.append(manyLeases) }
+        try await resetTables()
+        return results
+    }
+
+    /// Right after a claim-only drain: every job is leased, and the statistics are those of
+    /// the queue before the claims (as after a burst of claims, until autovacuum analyzes the
+    /// table). Times `complete()` of a few of them, one after another.
+    func completeWithManyLeases(outstanding: Int) async throws -> StoreBenchResult {
+        let count = min(100, outstanding)
+        var leased: [(Int64, Int)] = []
+        for try await (id, attempt) in try await client.query(
+            "SELECT id, attempt FROM sweep.jobs WHERE state = 'leased' ORDER BY id LIMIT \(count)", logger: logger
+        ).decode((Int64, Int32).self) {
+            leased.append((id, Int(attempt)))
+        }
+        let seconds = try await timed {
+            for (id, attempt) in leased {
+                let outcome = try await store.complete(job: id, attempt: attempt)
+                guard outcome == .applied else { throw CommandFailure("complete of job \(id) was \(outcome)") }
+            }
+        }
+        print(String(format: "complete() in turn with %d leases outstanding, statistics from before the claims: %d jobs, %.3f s, %.2f ms each",
+                     outstanding, leased.count, seconds, seconds * 1000 / Double(max(leased.count, 1))))
+        return StoreBenchResult(
+            group: "lifecycle C=\(settings.claimers.first ?? 1)", kind: .variant,
+            what: "complete() in turn, \(StoreBenchResult.grouped(outstanding)) leases outstanding, statistics from before the claims",
+            count: leased.count, seconds: seconds,
+            note: String(format: "%.2f ms per complete()", seconds * 1000 / Double(max(leased.count, 1))))
+    }
+
+    /// One claimer: claims until a claim comes back empty; returns the jobs it handled.
+    func drain(_ variant: LifecycleVariant, claimer: Int) async throws -> Int {
+        let worker = "bench-worker-\(claimer)"
+        let capacity = WorkerCapacity(worker: worker, host: "bench", freeSlots: settings.claimBatch)
+        let lease = Duration.seconds(3600)
+        var handled = 0
+        while true {
+            switch variant {
+            case .bareClaim, .bareClaimComplete:
+                let ids = try await all(Int64.self, sql: """
+                    WITH c AS (SELECT id FROM bench.claim WHERE state = 'queued' ORDER BY id LIMIT \(settings.claimBatch) FOR UPDATE SKIP LOCKED)
+                    UPDATE bench.claim t SET state = 'leased' FROM c WHERE t.id = c.id RETURNING t.id
+                    """)
+                if ids.isEmpty { return handled }
+                if variant == .bareClaimComplete {
+                    try await client.query("UPDATE bench.claim SET state = 'succeeded', finished_at = now() WHERE id = ANY(\(ids)::bigint[])", logger: logger)
+                }
+                handled += ids.count
+            case .bareClaimSchema:
+                let ids = try await all(Int64.self, sql: """
+                    WITH c AS (SELECT id FROM bench.claim_schema WHERE state = 'queued' ORDER BY priority DESC, id LIMIT \(settings.claimBatch) FOR UPDATE SKIP LOCKED)
+                    UPDATE bench.claim_schema t SET state = 'leased', attempt = t.attempt + 1, lease_owner = '\(worker)',
+                        lease_expires_at = now() + interval '1 hour'
+                    FROM c WHERE t.id = c.id RETURNING t.id
+                    """)
+                if ids.isEmpty { return handled }
+                handled += ids.count
+            case .storeClaimOnly, .storeClaimComplete, .storeClaimConcurrentComplete, .storeClaimBatchComplete:
+                let claimed = try await store.claimJobs(limit: settings.claimBatch, for: capacity, leaseDuration: lease)
+                if claimed.isEmpty { return handled }
+                let metrics = ["val_loss": 0.25]
+                switch variant {
+                case .storeClaimComplete:
+                    for job in claimed {
+                        let outcome = try await store.complete(job: job.id, attempt: job.attempt, finalMetrics: metrics)
+                        guard outcome == .applied else { throw CommandFailure("complete of job \(job.id) was \(outcome)") }
+                    }
+                case .storeClaimConcurrentComplete:
+                    try await withThrowingTaskGroup(of: ReportOutcome.self) { group in
+                        for job in claimed {
+                            group.addTask { try await store.complete(job: job.id, attempt: job.attempt, finalMetrics: metrics) }
+                        }
+                        for try await outcome in group where outcome != .applied {
+                            throw CommandFailure("a concurrent complete was \(outcome)")
+                        }
+                    }
+                case .storeClaimBatchComplete:
+                    let applied = try await batchedComplete(claimed, finalMetrics: metrics)
+                    guard applied == claimed.count else { throw CommandFailure("the batched complete applied \(applied) of \(claimed.count)") }
+                default:
+                    break
+                }
+                handled += claimed.count
+            }
+        }
+    }
+
+    /// What a batched `complete` could send: one fenced statement for a whole claimed batch,
+    /// the same row changes as `SweepStore.complete` (the job and its attempt) for many jobs.
+    func batchedComplete(_ jobs: [ClaimedJob], finalMetrics: [String: Double]) async throws -> Int {
+        let ids = jobs.map(\.id), attempts = jobs.map { Int32($0.attempt) }
+        let json = ParamValue.object(finalMetrics.mapValues { .double($0) }).canonicalJSON
+        let metrics = Array(repeating: json, count: jobs.count)
+        let count = try await first(Int64.self, """
+            WITH input AS (
+                SELECT * FROM unnest(\(ids)::bigint[], \(attempts)::integer[], \(metrics)::text[]) AS t(id, attempt, metrics)
+            ), changed AS (
+                UPDATE sweep.jobs j SET state = 'succeeded', finished_at = now(), final_metrics = input.metrics::jsonb,
+                    lease_owner = NULL, lease_expires_at = NULL
+                FROM input
+                WHERE j.id = input.id AND j.attempt = input.attempt AND j.state IN ('leased', 'running')
+                RETURNING j.id, j.attempt
+            ), closed AS (
+                UPDATE sweep.attempts a SET ended_at = now(), outcome = 'succeeded'
+                FROM changed WHERE a.job_id = changed.id AND a.attempt = changed.attempt
+            )
+            SELECT count(*)::bigint FROM changed
+            """)
+        return Int(count ?? 0)
+    }
+
+    func verifyLifecycle(_ variant: LifecycleVariant, sweepName: String, expected: Int, handled: Int) async throws {
+        guard handled == expected else { throw CommandFailure("\(variant.rawValue): handled \(handled) jobs, expected \(expected)") }
+        let (table, state, filter): (String, String, String) = switch variant {
+        case .bareClaim, .bareClaimSchema: ("\(variant.table!) j", "leased", "true")
+        case .bareClaimComplete: ("bench.claim j", "succeeded", "true")
+        case .storeClaimOnly: ("sweep.jobs j JOIN sweep.sweeps s ON s.id = j.sweep_id", "leased", "s.name = '\(sweepName)'")
+        default: ("sweep.jobs j JOIN sweep.sweeps s ON s.id = j.sweep_id", "succeeded", "s.name = '\(sweepName)'")
+        }
+        let count = try await first(Int64.self, sql: "SELECT count(*)::bigint FROM \(table) WHERE \(filter) AND j.state = '\(state)'") ?? 0
+        guard count == Int64(expected) else { throw CommandFailure("\(variant.rawValue): \(count) jobs \(state), expected \(expected)") }
+        if variant.table == nil {
+            let attempts = try await first(Int64.self, sql: "SELECT count(*)::bigint FROM sweep.attempts WHERE attempt = 1\(variant == .storeClaimOnly ? "" : " AND outcome = 'succeeded'")") ?? 0
+            guard attempts == Int64(expected) else { throw CommandFailure("\(variant.rawValue): \(attempts) attempt rows, expected \(expected)") }
+        }
+    }
+
+    // MARK: Metric ingestion
+
+    struct PointArrays: Sendable {
+        var jobs: [Int64], attempts: [Int32], steps: [Int64], names: [String], values: [Double]
+    }
+
+    /// Points as a coordinator receives them: step by step, each step from every job, each
+    /// job reporting ten metrics. 1,000 jobs × 100 steps × 10 names = 1,000,000 points.
+    static func metricPoints(count: Int) -> [MetricPoint] {
+        let names = ["loss", "val_loss", "accuracy", "val_accuracy", "lr", "grad_norm", "tokens_per_s", "step_time", "memory_gb", "perplexity"]
+        let steps = 100
+        let jobs = max(1, (count + steps * names.count - 1) / (steps * names.count))
+        var points: [MetricPoint] = []
+        points.reserveCapacity(count)
+        var generator = ValueGenerator(seed: 42)
+        outer: for step in 0..<steps {
+            for job in 1...jobs {
+                for name in names {
+                    if points.count == count { break outer }
+                    let value = Double(generator.next() >> 11) * 0x1.0p-53
+                    points.append(MetricPoint(job: Int64(job), attempt: 1, step: Int64(step * 10), name: name, value: value))
+                }
+            }
+        }
+        return points
+    }
+
+    func ingestionFigures() async throws -> [StoreBenchResult] {
+        let points = Self.metricPoints(count: settings.metricPoints)
+        print("\n== metric ingestion: \(points.count) points, \(settings.metricBatch) per batch, retransmit \(settings.retransmitPoints)")
+        try await exec("CREATE TABLE bench.metrics (LIKE sweep.metrics INCLUDING ALL)")
+        let batches = stride(from: 0, to: points.count, by: settings.metricBatch).map { start in
+            Array(points[start..<min(start + settings.metricBatch, points.count)])
+        }
+        let arrays = batches.map { batch in
+            PointArrays(jobs: batch.map(\.job), attempts: batch.map { Int32($0.attempt) }, steps: batch.map(\.step),
+                        names: batch.map(\.name), values: batch.map(\.value))
+        }
+        let retransmitBatches = (settings.retransmitPoints + settings.metricBatch - 1) / settings.metricBatch
+        let retransmitCount = batches.prefix(retransmitBatches).reduce(0) { $0 + $1.count }
+
+        func bareInsert(_ batch: PointArrays, onConflict: Bool) async throws {
+            try await client.query("""
+                INSERT INTO bench.metrics (job_id, attempt, step, name, value)
+                SELECT * FROM unnest(\(batch.jobs)::bigint[], \(batch.attempts)::integer[], \(batch.steps)::bigint[], \(batch.names)::text[], \(batch.values)::double precision[])
+                \(unescaped: onConflict ? "ON CONFLICT DO NOTHING" : "")
+                """, logger: logger)
+        }
+
+        // Each timing returns (total seconds, slowest batch seconds).
+        func loop(_ count: Int, _ body: (Int) async throws -> Void) async throws -> (Double, Double) {
+            var slowest = 0.0
+            let total = try await timed {
+                for index in 0..<count {
+                    let batchSeconds = try await timed { try await body(index) }
+                    slowest = max(slowest, batchSeconds)
+                }
+            }
+            return (total, slowest)
+        }
+
+        try await resetTables()
+        try await settle()
+        let plain = try await loop(arrays.count) { try await bareInsert(arrays[$0], onConflict: false) }
+        try await resetTables()
+        try await settle()
+        let conflict = try await loop(arrays.count) { try await bareInsert(arrays[$0], onConflict: true) }
+        try await settle()
+        let conflictRetransmit = try await loop(retransmitBatches) { try await bareInsert(arrays[$0], onConflict: true) }
+        let bareRows = try await first(Int64.self, sql: "SELECT count(*)::bigint FROM bench.metrics") ?? 0
+        guard bareRows == Int64(points.count) else { throw CommandFailure("the bare table holds \(bareRows) points, expected \(points.count)") }
+
+        try await resetTables()
+        try await settle()
+        let counter = Counter()
+        let ingest = try await loop(batches.count) { index in
+            let added = try await store.ingest(batches[index])
+            await counter.add(added)
+        }
+        guard await counter.total == points.count else { throw CommandFailure("ingest reported \(await counter.total) new points, expected \(points.count)") }
+        try await settle()
+        let retransmitCounter = Counter()
+        let retransmit = try await loop(retransmitBatches) { index in
+            let added = try await store.ingest(batches[index])
+            await retransmitCounter.add(added)
+        }
+        guard await retransmitCounter.total == 0 else { throw CommandFailure("a retransmission added \(await retransmitCounter.total) points, expected 0") }
+        let stored = try await first(Int64.self, sql: "SELECT count(*)::bigint FROM sweep.metrics") ?? 0
+        guard stored == Int64(points.count) else { throw CommandFailure("sweep.metrics holds \(stored) points, expected \(points.count)") }
+
+        // A prototype of optimistic idempotency: a plain INSERT, and ON CONFLICT only for a
+        // batch the server refused with a unique violation (a retransmission).
+        func optimisticInsert(_ batch: PointArrays) async throws {
+            do {
+                try await bareInsert(batch, onConflict: false)
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+                try await bareInsert(batch, onConflict: true)
+            }
+        }
+        try await resetTables()
+        try await settle()
+        let optimistic = try await loop(arrays.count) { try await optimisticInsert(arrays[$0]) }
+        try await settle()
+        let optimisticRetransmit = try await loop(retransmitBatches) { try await optimisticInsert(arrays[$0]) }
+        let optimisticRows = try await first(Int64.self, sql: "SELECT count(*)::bigint FROM bench.metrics") ?? 0
+        guard optimisticRows == Int64(points.count) else { throw CommandFailure("the optimistic loop stored \(optimisticRows) points, expected \(points.count)") }
+        try await resetTables()
+
+        for (name, figure) in [("bare INSERT", plain), ("bare INSERT … ON CONFLICT DO NOTHING", conflict), ("SweepStore.ingest", ingest),
+                               ("optimistic INSERT (prototype)", optimistic)] {
+            print(String(format: "%@: %.3f s, %.0f points/s, slowest batch %.0f points/s", name, figure.0, Double(points.count) / figure.0,
+                         Double(settings.metricBatch) / figure.1))
+        }
+        print(String(format: "retransmit of %d points: bare ON CONFLICT %.3f s, SweepStore.ingest %.3f s (0 new points), optimistic INSERT %.3f s",
+                     retransmitCount, conflictRetransmit.0, retransmit.0, optimisticRetransmit.0))
+
+        let group = "ingest"
+        let slowest = { (figure: (Double, Double)) in String(format: "slowest batch %.0f points/s", Double(self.settings.metricBatch) / figure.1) }
+        var sweep = StoreBenchResult(group: group, kind: .sweep, what: "SweepStore.ingest", count: points.count, seconds: ingest.0,
+                                     comparedTo: "bare INSERT", ratio: plain.0 / ingest.0,
+                                     target: "≥ 150,000/s and ≥ 0.70 of bare", met: Double(points.count) / ingest.0 >= 150_000 && plain.0 / ingest.0 >= 0.70)
+        sweep.note = String(format: "%@; %.2f× the bare INSERT … ON CONFLICT DO NOTHING", slowest(ingest), conflict.0 / ingest.0)
+        return [
+            StoreBenchResult(group: group, kind: .baseline, what: "bare INSERT", count: points.count, seconds: plain.0, note: slowest(plain)),
+            StoreBenchResult(group: group, kind: .baseline, what: "bare INSERT … ON CONFLICT DO NOTHING", count: points.count, seconds: conflict.0,
+                             comparedTo: "bare INSERT", ratio: plain.0 / conflict.0, note: slowest(conflict)),
+            sweep,
+            StoreBenchResult(group: group, kind: .baseline, what: "retransmit: bare INSERT … ON CONFLICT DO NOTHING", count: retransmitCount,
+                             seconds: conflictRetransmit.0),
+            StoreBenchResult(group: group, kind: .variant, what: "retransmit: SweepStore.ingest (0 new rows)", count: retransmitCount,
+                             seconds: retransmit.0, comparedTo: "retransmit: bare", ratio: conflictRetransmit.0 / retransmit.0),
+            StoreBenchResult(group: group, kind: .variant, what: "optimistic INSERT, ON CONFLICT only after a 23505 (prototype SQL)", count: points.count,
+                             seconds: optimistic.0, comparedTo: "bare INSERT", ratio: plain.0 / optimistic.0,
+                             target: "(≥ 150,000/s and ≥ 0.70 of bare)",
+                             met: Double(points.count) / optimistic.0 >= 150_000 && plain.0 / optimistic.0 >= 0.70,
+                             note: "written in StoreBenchmark.swift, not a SweepStore API: " + slowest(optimistic)),
+            StoreBenchResult(group: group, kind: .variant, what: "retransmit: optimistic INSERT (refused, then ON CONFLICT)", count: retransmitCount,
+                             seconds: optimisticRetransmit.0, comparedTo: "retransmit: bare", ratio: conflictRetransmit.0 / optimisticRetransmit.0),
+        ]
+    }
+
+    // MARK: Helpers
+
+    /// Empties the store's tables and the scratch tables: only ever in the run's own database.
+    func resetTables() async throws {
+        let database = try await first(String.self, sql: "SELECT current_database()") ?? ""
+        guard database.hasPrefix("sweep_bench_") else { throw CommandFailure("refusing to truncate tables outside a benchmark database") }
+        let scratch = try await all(String.self, sql: "SELECT 'bench.' || tablename FROM pg_tables WHERE schemaname = 'bench'")
+        let tables = ["sweep.sweeps", "sweep.jobs", "sweep.attempts", "sweep.metrics", "sweep.stop_decisions", "sweep.workers"] + scratch
+        try await exec("TRUNCATE \(tables.joined(separator: ", ")) CASCADE")
+    }
+
+    /// The same starting point for every measurement: statistics fresh, dirty pages written.
+    func settle() async throws {
+        try await exec("VACUUM (ANALYZE)")
+        do { try await exec("CHECKPOINT") } catch { /* needs superuser or pg_checkpoint; the vacuum is enough */ }
+    }
+
+    func timed(_ body: () async throws -> Void) async throws -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await body()
+        let elapsed = clock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    func exec(_ sql: String) async throws {
+        for try await _ in try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger) {}
+    }
+
+    func first<T: PostgresDecodable & Sendable>(_ type: T.Type, sql: String) async throws -> T? {
+        try await first(type, PostgresQuery(unsafeSQL: sql))
+    }
+
+    func first<T: PostgresDecodable & Sendable>(_ type: T.Type, _ query: PostgresQuery) async throws -> T? {
+        var result: T?
+        for try await value in try await client.query(query, logger: logger).decode(T.self) where result == nil {
+            result = value
+        }
+        return result
+    }
+
+    func all<T: PostgresDecodable & Sendable>(_ type: T.Type, sql: String) async throws -> [T] {
+        try await all(type, PostgresQuery(unsafeSQL: sql))
+    }
+
+    func all<T: PostgresDecodable & Sendable>(_ type: T.Type, _ query: PostgresQuery) async throws -> [T] {
+        var values: [T] = []
+        for try await value in try await client.query(query, logger: logger).decode(T.self) {
+            values.append(value)
+        }
+        return values
+    }
+
+    func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    func format(_ duration: Duration) -> String {
+        String(format: "%.2f", Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18)
+    }
+}
+
+extension StoreBench {
+    /// A total shared by concurrent tasks.
+    actor Counter {
+        private(set) var total = 0
+        func add(_ count: Int) { total += count }
+    }
+
+    /// A small deterministic generator for metric values.
+    struct ValueGenerator: RandomNumberGenerator {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1330_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}

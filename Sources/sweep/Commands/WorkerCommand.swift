@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import SweepWorker
+
+/// `sweep worker`: run jobs for a coordinator until SIGTERM (then drain).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run jobs for a coordinator; SIGTERM drains (finishes running jobs, then leaves)."
+    )
+
+    @Option(name: .long, help: "The coordinator's endpoint.")
+    var coordinator = "tcp://127.0.0.1:5555"
+
+    @Option(name: .long, help: "Jobs run at once.")
+    var slots = 1
+
+    @Option(name: .long, help: "GPU indices this worker may use, comma-separated (e.g. 0,1).")
+    var gpus: String?
+
+    @Option(name: .long, help: "A label jobs may require, key=value (repeatable).")
+    var label: [String] = []
+
+    @Option(name: .long, help: "Folder for the jobs' working directories (default: $SWEEP_HOME/work/WORKER).")
+    var workDir: String?
+
+    @Option(name: .long, help: "Worker id (default: host-pid-random).")
+    var id: String?
+
+    @Option(name: .long, help: "Directory commands run in; relative program paths resolve from it (default: the current directory).")
+    var projectDir: String?
+
+    func validate() throws {
+        guard slots >= 1, slots <= 4096 else { throw ValidationError("--slots must be between 1 and 4096") }
+        for entry in label where !entry.contains("=") { throw ValidationError("--label takes key=value, found '\(entry)'") }
+        if let gpus, gpus.split(separator: ",").contains(where: { Int($0) == nil }) {
+            throw ValidationError("--gpus takes comma-separated indices such as 0,1; found '\(gpus)'")
+        }
+    }
+
+    func run() async throws {
+        let logger = CLILogging.logger("sweep.worker", default: .info)
+        let host = ProcessInfo.processInfo.hostName
+        let workerID = id ?? WorkerConfiguration.makeWorkerID(host: host)
+        let home = ProcessInfo.processInfo.environment["SWEEP_HOME"] ?? ".sweep"
+        let directory = workDir ?? "\(home)/work/\(workerID)"
+        var labels: [String: String] = [:]
+        for entry in label {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            labels[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        var configuration = WorkerConfiguration(
+            coordinator: coordinator, workerID: workerID, host: host, slots: slots,
+            gpus: gpus.map { $0.split(separator: ",").compactMap { Int($0) } } ?? [], labels: labels,
+            workDirectory: URL(fileURLWithPath: directory).standardizedFileURL.path)
+        if let projectDir { configuration.projectDirectory = URL(fileURLWithPath: projectDir).standardizedFileURL.path }
+        let worker: Worker
+        do {
+            worker = try Worker(configuration: configuration, logger: logger)
+        } catch {
+            throw CommandFailure("cannot connect to \(coordinator): \(error)")
+        }
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+    }
+}
