@@ -120,12 +120,15 @@ SELECT w.id AS worker, w.host, w.slots, w.gpus, w.labels, w.kernels, w.state, w.
 FROM sweep.workers w;
 
 -- The read-only role: the views above and nothing else. Roles are shared by every
--- database of a server, so it may exist already.
+-- database of a server, so it may exist already, or be created at this moment by a
+-- migration of another database (the advisory lock serializes one database only).
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sweep_reader') THEN
         CREATE ROLE sweep_reader NOLOGIN;
     END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
 END
 $$;
 
