@@ -5,18 +5,16 @@ SWEEP_RELEASE = .build/release/sweep
 
 .PHONY: demo test deps build release bench clean
 
-## demo: install what is missing, build, validate and expand the example sweeps, start the
-## private PostgreSQL, submit a sweep and show its progress.
+## demo: install what is missing, build, check the example sweeps, then run one for real on
+## this machine: private PostgreSQL, a coordinator and local workers, leaderboard at the end.
 demo: deps build
 	$(SWEEP_DEBUG) validate sweeps/*.yaml
 	@for file in sweeps/*.yaml; do \
 		echo; echo "== $$file"; \
-		$(SWEEP_DEBUG) expand "$$file" --limit 5 --command || exit 1; \
+		$(SWEEP_DEBUG) expand "$$file" --limit 3 --command || exit 1; \
 	done
-	@echo; echo "== private PostgreSQL"
-	$(SWEEP_DEBUG) db start
-	$(SWEEP_DEBUG) submit sweeps/wandb-grid.yaml --name "demo-$$(date +%Y%m%d-%H%M%S)"
-	$(SWEEP_DEBUG) query "SELECT sweep, method, total, queued, running, succeeded, percent_done FROM sweep_progress ORDER BY created_at DESC LIMIT 5"
+	@echo; echo "== sweep up sweeps/wandb-grid.yaml"
+	$(SWEEP_DEBUG) up sweeps/wandb-grid.yaml --workers 2 --slots 2
 
 ## test: install what is missing, build, start a throwaway PostgreSQL, run every test, stop it.
 test: deps

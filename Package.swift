@@ -99,6 +99,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SweepWorkerTests",
+            dependencies: ["SweepWorker", "SweepWire", "SweepCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SweepSystemTests",
+            dependencies: [
+                "sweep", "SweepWire", "SweepStore", "SweepCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SweepStoreIntegrationTests",
             dependencies: [
                 "SweepCore",
