@@ -18,7 +18,9 @@ extension SweepStore {
     /// Runs exactly one read-only statement as `sweep_reader`, with a statement timeout,
     /// inside a READ ONLY transaction that is always rolled back. Writes, several statements
     /// and base tables are refused with a clear message.
-    public func readOnlyQuery(_ sql: String, timeout: Duration = .seconds(30)) async throws -> QueryResult {
+    /// When the store is connected as `sweep_reader` itself (`connectedAsReader`), no role
+    /// switch is needed and none can be undone by the statement.
+    public func readOnlyQuery(_ sql: String, timeout: Duration = .seconds(30), connectedAsReader: Bool = false) async throws -> QueryResult {
         var statement = sql.trimmingCharacters(in: .whitespacesAndNewlines)
         while statement.hasSuffix(";") { statement = String(statement.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
         guard !statement.isEmpty else { throw StoreError(.invalidQuery, "the query is empty; for example: sweep query \"SELECT * FROM leaderboard\"") }
@@ -31,7 +33,7 @@ extension SweepStore {
         return try await client.withConnection { connection in
             try await connection.query("BEGIN READ ONLY" as PostgresQuery, logger: logger)
             do {
-                try await connection.query("SET LOCAL ROLE sweep_reader" as PostgresQuery, logger: logger)
+                if !connectedAsReader { try await connection.query("SET LOCAL ROLE sweep_reader" as PostgresQuery, logger: logger) }
                 try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(max(1, timeout.milliseconds))"), logger: logger)
                 var columns: [String] = []
                 var rows: [[String?]] = []

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+public import PostgresNIO
 
 /// A private PostgreSQL server for one machine, kept under a directory of its own
 /// (`.sweep/postgres/` by default): initialised on first use with the system's PostgreSQL
@@ -108,6 +109,16 @@ public struct LocalPostgres: Sendable {
         guard let port = runningPort() else { throw Error(description: "the private PostgreSQL server under \(root.path) is not running; start it with: sweep db start") }
         let password = try? String(contentsOf: credentialsFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         return DatabaseURL(host: "127.0.0.1", port: port, username: Self.username, password: password, database: Self.database)
+    }
+
+    /// A client configuration that logs in as `sweep_reader` over the server's Unix socket
+    /// (trusted locally, and reachable only by the server's owner), or nil when the server
+    /// runs without a socket.
+    public func readerConfiguration() -> PostgresClient.Configuration? {
+        guard let port = runningPort() else { return nil }
+        let socket = root.appendingPathComponent(".s.PGSQL.\(port)").path
+        guard FileManager.default.fileExists(atPath: socket) else { return nil }
+        return PostgresClient.Configuration(unixSocketPath: socket, username: "sweep_reader", password: nil, database: Self.database)
     }
 
     // MARK: - Creating

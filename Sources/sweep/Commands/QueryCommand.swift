@@ -56,10 +56,9 @@ struct QueryCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CLILogging.logger("sweep.query")
-        let url = try database.resolve(logger: logger)
         let statement = sql, seconds = timeout
-        let result = try await withStore(url, logger: logger) { store in
-            try await store.readOnlyQuery(statement, timeout: .seconds(seconds))
+        let result = try await database.withReader(logger: logger) { store, asReader in
+            try await store.readOnlyQuery(statement, timeout: .seconds(seconds), connectedAsReader: asReader)
         }
         ResultPrinter.print(result, format: format)
     }

@@ -35,6 +35,49 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
+extension DatabaseOptions {
+    /// Runs `body` with a store logged in as `sweep_reader` where possible: through
+    /// SWEEP_READER_URL, or the private server's Unix socket. Otherwise the owner's login is
+    /// used and the query switches role (see docs/sql.md). The flag says which.
+    func withReader<Result: Sendable>(logger: Logger, _ body: @Sendable @escaping (SweepStore, Bool) async throws -> Result) async throws -> Result {
+        let environment = ProcessInfo.processInfo.environment
+        let owner = try resolve(logger: logger)
+        // The schema (and the reader's login) must exist before the reader connects.
+        try await withStore(owner, logger: logger) { _ in }
+        var readerConfiguration: PostgresClient.Configuration?
+        if let text = environment["SWEEP_READER_URL"], !text.isEmpty {
+            do {
+                readerConfiguration = try DatabaseURL(parsing: text).clientConfiguration
+            } catch {
+                throw CommandFailure("SWEEP_READER_URL: \(error)")
+            }
+        } else if environment["DATABASE_URL"].map({ $0.isEmpty }) ?? true {
+            readerConfiguration = LocalPostgres(root: localRoot, logger: logger).readerConfiguration()
+        }
+        guard let readerConfiguration else {
+            return try await withStore(owner, logger: logger, migrate: false) { try await body($0, false) }
+        }
+        return try await withClient(readerConfiguration, logger: logger) { try await body($0, true) }
+    }
+}
+
+/// Runs `body` with a store over a client configuration (no migration).
+func withClient<Result: Sendable>(_ configuration: PostgresClient.Configuration, logger: Logger, _ body: @Sendable @escaping (SweepStore) async throws -> Result) async throws -> Result {
+    let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    return try await withThrowingTaskGroup(of: Result?.self) { group in
+        group.addTask {
+            await client.run()
+            return nil
+        }
+        group.addTask { try await body(SweepStore(client: client, logger: logger)) }
+        defer { group.cancelAll() }
+        while let result = try await group.next() {
+            if let result { return result }
+        }
+        throw CommandFailure("the database connection pool stopped unexpectedly")
+    }
+}
+
 /// Runs `body` with a store whose connection pool runs for the body's duration.
 func withStore<Result: Sendable>(_ url: DatabaseURL, logger: Logger, migrate: Bool = true, _ body: @Sendable @escaping (SweepStore) async throws -> Result) async throws -> Result {
     let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
