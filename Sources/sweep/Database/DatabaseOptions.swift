@@ -88,6 +88,7 @@ func withStore<Result: Sendable>(_ url: DatabaseURL, logger: Logger, migrate: Bo
         }
         group.addTask {
             let store = SweepStore(client: client, logger: logger)
+            try await reachable(client, url: url)
             if migrate { try await store.migrate() }
             return try await body(store)
         }
@@ -112,5 +113,25 @@ enum CLILogging {
         let level = ProcessInfo.processInfo.environment["SWEEP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? fallback
         logger.logLevel = level
         return logger
+    }
+}
+
+/// Fails fast, with advice, when the server cannot be reached: the pool itself would keep
+/// retrying for a minute before giving up with an opaque error.
+func reachable(_ client: PostgresClient, url: DatabaseURL, within limit: Duration = .seconds(10)) async throws {
+    let reached = try await withThrowingTaskGroup(of: Bool.self) { group in
+        group.addTask {
+            try await client.query("SELECT 1")
+            return true
+        }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return false
+        }
+        defer { group.cancelAll() }
+        return try await group.next() ?? false
+    }
+    guard reached else {
+        throw CommandFailure("cannot reach PostgreSQL at \(url) within \(limit): check the host, port, user, password and database (DATABASE_URL), and that the server runs")
     }
 }
