@@ -92,42 +92,86 @@ extension Coordinator {
         }
     }
 
-    /// Claims jobs for workers with free slots and sends them ASSIGN.
+    /// Claims jobs for workers with free slots and sends them ASSIGN: first single-slot jobs
+    /// for all workers of the same labels in one statement, then, one worker at a time, jobs
+    /// that need more slots or GPUs.
     func dispatch() async {
         guard !dispatching else { return }
         dispatching = true
         defer { dispatching = false }
         wantDispatch = false
         let candidates = workers.filter { !$0.value.draining && $0.value.freeSlots > 0 }
-            .sorted { $0.value.freeSlots > $1.value.freeSlots }
+        guard !candidates.isEmpty else { return }
+
+        // Workers grouped by labels; each contributes one entry per free slot.
+        var groups: [[String: String]: [String]] = [:]
         for (id, worker) in candidates {
-            let capacity = WorkerCapacity(worker: id, host: worker.hello.host, freeSlots: worker.freeSlots, freeGPUs: worker.freeGPUs, labels: worker.hello.labels)
-            let jobs: [ClaimedJob]
+            groups[worker.hello.labels, default: []].append(contentsOf: Array(repeating: id, count: worker.freeSlots))
+        }
+        var claimedAny = false
+        for (labels, owners) in groups {
+            // Interleave workers so that a short queue spreads over all of them.
+            let spread = Self.interleave(owners)
+            let claimed: [(owner: String, job: ClaimedJob)]
             do {
-                jobs = try await store.claimJobs(limit: worker.freeSlots, for: capacity, leaseDuration: configuration.leaseDuration)
+                claimed = try await store.claimJobs(forSlots: spread, labels: labels, host: configuration.coordinatorID, leaseDuration: configuration.leaseDuration)
             } catch {
                 logger.warning("could not claim jobs", metadata: ["sweep.error": "\(error)"])
                 return
             }
-            guard !jobs.isEmpty else { break }  // the queue has nothing for anyone now
-            guard workers[id] != nil else {
-                // The worker vanished while we claimed: hand the jobs back.
-                for job in jobs { _ = try? await store.release(job: job.id, attempt: job.attempt) }
-                continue
-            }
-            for job in jobs {
-                guard let assign = await assignment(for: job) else {
-                    _ = try? await store.fail(job: job.id, attempt: job.attempt, end: AttemptEnd(error: "the sweep's spec could not be read"))
-                    continue
-                }
-                workers[id]!.assigned[assign.attempt] = (job.slots, job.gpus)
-                workers[id]!.freeSlots -= job.slots
-                workers[id]!.freeGPUs -= job.gpus
-                send(assign.message, to: workers[id]!.identity)
-                counters.assigned += 1
-            }
-            if jobs.count == worker.freeSlots { wantDispatch = true }  // there may be more
+            for (owner, job) in claimed { await assign(job, to: owner) }
+            if !claimed.isEmpty { claimedAny = true }
+            if claimed.count == spread.count { wantDispatch = true }  // there may be more
         }
+
+        // Jobs with larger needs, matched worker by worker.
+        for (id, worker) in workers.filter({ !$0.value.draining && $0.value.freeSlots > 0 }) {
+            let capacity = WorkerCapacity(worker: id, host: worker.hello.host, freeSlots: worker.freeSlots, freeGPUs: worker.freeGPUs, labels: worker.hello.labels)
+            guard let jobs = try? await store.claimJobs(limit: worker.freeSlots, for: capacity, leaseDuration: configuration.leaseDuration), !jobs.isEmpty else { continue }
+            for job in jobs { await assign(job, to: id) }
+            claimedAny = true
+        }
+        _ = claimedAny
+    }
+
+    /// [a, a, a, b, b] → [a, b, a, b, a].
+    static func interleave(_ owners: [String]) -> [String] {
+        var queues: [String: Int] = [:]
+        var order: [String] = []
+        for owner in owners {
+            if queues[owner] == nil { order.append(owner) }
+            queues[owner, default: 0] += 1
+        }
+        var result: [String] = []
+        result.reserveCapacity(owners.count)
+        while result.count < owners.count {
+            for owner in order where queues[owner]! > 0 {
+                result.append(owner)
+                queues[owner]! -= 1
+            }
+        }
+        return result
+    }
+
+    /// Sends ASSIGN for a claimed job, or hands it back when its worker is gone.
+    func assign(_ job: ClaimedJob, to id: String) async {
+        guard workers[id] != nil else {
+            _ = try? await store.release(job: job.id, attempt: job.attempt)
+            return
+        }
+        guard let assign = await assignment(for: job) else {
+            _ = try? await store.fail(job: job.id, attempt: job.attempt, end: AttemptEnd(error: "the sweep's spec could not be read"))
+            return
+        }
+        guard workers[id] != nil else {
+            _ = try? await store.release(job: job.id, attempt: job.attempt)
+            return
+        }
+        workers[id]!.assigned[assign.attempt] = (job.slots, job.gpus)
+        workers[id]!.freeSlots -= job.slots
+        workers[id]!.freeGPUs -= job.gpus
+        send(assign.message, to: workers[id]!.identity)
+        counters.assigned += 1
     }
 
     /// The ASSIGN for a claimed job: the argv from the sweep's command template, or its kernel.
