@@ -75,6 +75,7 @@ public actor Coordinator: Service {
         context = try ZMQContext()
         var options = SocketOptions()
         options.routerMandatory = true
+        options.routerHandover = true
         let warn = logger
         socket = try SocketLoop(context: context, kind: .router, options: options, bind: [configuration.bind]) { error, frames in
             warn.debug("could not send to a worker", metadata: ["sweep.wire.error": "\(error)", "sweep.worker.id": "\(String(decoding: frames.first ?? [], as: UTF8.self))"])

@@ -56,6 +56,8 @@ public struct Hello: Sendable, Equatable {
     }
 
     public init(_ message: WireMessage) throws(WireError) {
+        let version = try message.integer("protocol")
+        guard version == Int64(WireProtocol.version) else { throw .unsupportedVersion("protocol \(version) in HELLO") }
         worker = try message.string("worker")
         host = try message.string("host")
         pid = Int(try message.integer("pid"))

@@ -61,6 +61,9 @@ public struct SocketOptions: Sendable {
     public var receiveHighWaterMark: Int32 = 100_000
     /// ROUTER only: fail a send to an unknown identity instead of dropping it silently.
     public var routerMandatory = false
+    /// ROUTER only: a new connection with a known routing id takes the address over, so a
+    /// worker that reconnects is not shut out by its half-dead old connection.
+    public var routerHandover = false
     /// TCP keepalive, so dead links are noticed by the kernel too.
     public var tcpKeepalive = true
     /// First reconnect delay, milliseconds.
@@ -108,6 +111,7 @@ public final class ZMQSocket {
         var maxSize = options.maxMessageBytes
         guard zmq_setsockopt(handle, ZMQ_MAXMSGSIZE, &maxSize, MemoryLayout<Int64>.size) == 0 else { throw ZMQError.current("ZMQ_MAXMSGSIZE") }
         if kind == .router, options.routerMandatory { try setOption(ZMQ_ROUTER_MANDATORY, 1) }
+        if kind == .router, options.routerHandover { try setOption(ZMQ_ROUTER_HANDOVER, 1) }
         if let identity = options.identity { try setOption(ZMQ_ROUTING_ID, bytes: identity) }
     }
 
