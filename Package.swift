@@ -110,6 +110,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            resources: [.copy("Programs")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
