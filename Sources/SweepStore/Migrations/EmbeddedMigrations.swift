@@ -312,8 +312,15 @@ $$;
 DO $$
 BEGIN
     ALTER ROLE sweep_reader LOGIN;
-EXCEPTION WHEN insufficient_privilege THEN
-    RAISE NOTICE 'could not let sweep_reader log in (ask an administrator): %', SQLERRM;
+EXCEPTION
+    WHEN insufficient_privilege THEN
+        RAISE NOTICE 'could not let sweep_reader log in (ask an administrator): %', SQLERRM;
+    WHEN OTHERS THEN
+        -- Roles belong to the whole server: a migrator of another database may have changed
+        -- this one at the same moment ("tuple concurrently updated"). Done if it can log in.
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sweep_reader' AND rolcanlogin) THEN
+            RAISE;
+        END IF;
 END
 $$;
 

@@ -1,0 +1,101 @@
+import Foundation
+import PostgresNIO
+import SweepCore
+import SweepStore
+import Testing
+
+/// Claiming hands a worker the jobs it can run: fitting its free slots and GPUs, matching its
+/// labels, by priority then age.
+@Suite("Claim", .timeLimit(.minutes(1)))
+struct ClaimTests {
+    @Test("jobs needing 2 slots are handed out only while the worker's free slots cover them all")
+    func slotAccounting() async throws {
+        try await TestDatabase.withStore { store in
+            let sweep = try await store.submit("wide", SweepYAML.grid(values: [1, 2, 3, 4, 5], resources: "{slots: 2}"))
+            #expect(try await store.claim("one-slot", limit: 10, slots: 1).isEmpty)
+            #expect(try await store.claim("no-slot", limit: 10, slots: 0).isEmpty)
+
+            let three = try await store.claim("three-slots", limit: 10, slots: 3)
+            #expect(three.map(\.id) == [sweep.jobIDs[0]])
+            #expect(three.first?.slots == 2)
+
+            let five = try await store.claim("five-slots", limit: 10, slots: 5)
+            #expect(five.map(\.id) == Array(sweep.jobIDs[1...2]))
+
+            // The limit binds before the slots do.
+            let limited = try await store.claim("limited", limit: 1, slots: 100)
+            #expect(limited.map(\.id) == [sweep.jobIDs[3]])
+        }
+    }
+
+    @Test("jobs needing GPUs go only to workers with enough free GPUs")
+    func gpuAccounting() async throws {
+        try await TestDatabase.withStore { store in
+            let sweep = try await store.submit("gpu", SweepYAML.grid(values: [1, 2, 3], resources: "{gpus: 2}"))
+            #expect(try await store.claim("cpu-only", limit: 10, gpus: 0).isEmpty)
+            #expect(try await store.claim("one-gpu", limit: 10, gpus: 1).isEmpty)
+            let claimed = try await store.claim("five-gpus", limit: 10, gpus: 5)
+            #expect(claimed.map(\.id) == Array(sweep.jobIDs[0...1]))
+            #expect(claimed.allSatisfy { $0.gpus == 2 })
+        }
+    }
+
+    @Test("a job needing label zone=a goes only to a worker carrying it; unlabelled jobs go anywhere")
+    func labelMatching() async throws {
+        try await TestDatabase.withStore { store in
+            let zoned = try await store.submit("zoned", SweepYAML.grid(values: [1], priority: 5, resources: "{labels: {zone: a}}"))
+            let anywhere = try await store.submit("anywhere", SweepYAML.grid(values: [1]))
+
+            #expect(try await store.claim("plain", limit: 10, labels: [:]).map(\.id) == anywhere.jobIDs)
+            #expect(try await store.claim("zone-b", limit: 10, labels: ["zone": "b"]).isEmpty)
+            #expect(try await store.claim("other-key", limit: 10, labels: ["region": "a"]).isEmpty)
+            let claimed = try await store.claim("zone-a", limit: 10, labels: ["zone": "a", "gpu": "h100"])
+            #expect(claimed.map(\.id) == zoned.jobIDs)
+        }
+    }
+
+    @Test("claims go by priority, then by age (expansion order within a sweep)")
+    func priorityThenAge() async throws {
+        try await TestDatabase.withStore { store in
+            let old = try await store.submit("old-low", SweepYAML.grid(values: [1, 2, 3]))
+            let urgent = try await store.submit("urgent", SweepYAML.grid(values: [1, 2], priority: 10))
+            let young = try await store.submit("young-low", SweepYAML.grid(values: [1, 2]))
+            let background = try await store.submit("background", SweepYAML.grid(values: [1], priority: -5))
+
+            var order: [Int64] = []
+            while let job = try await store.claim("one-at-a-time").first {
+                order.append(job.id)
+            }
+            #expect(order == urgent.jobIDs + old.jobIDs + young.jobIDs + background.jobIDs)
+        }
+    }
+
+    @Test("a batch claim fills the free slots in priority order and sets lease, attempt and attempt rows")
+    func batchClaimRecordsLeases() async throws {
+        try await TestDatabase.withStore { store in
+            let high = try await store.submit("high", SweepYAML.grid(values: [1, 2], priority: 3, resources: "{slots: 2}"))
+            let low = try await store.submit("low", SweepYAML.grid(values: [1, 2, 3]))
+
+            let claimed = try await store.claimJobs(
+                limit: 10, for: WorkerCapacity(worker: "w9", host: "node-9", freeSlots: 5, freeGPUs: 0),
+                leaseDuration: .seconds(30))
+            // 2 + 2 + 1 slots: both wide jobs, then one narrow one.
+            #expect(claimed.map(\.id) == high.jobIDs + [low.jobIDs[0]])
+            #expect(claimed.reduce(0) { $0 + $1.slots } == 5)
+            #expect(claimed.allSatisfy { $0.attempt == 1 })
+            #expect(claimed.map(\.sweepID) == [high.record.id, high.record.id, low.record.id])
+            #expect(claimed.first?.params == .object(["x": .int(1)]))
+            #expect(claimed.first?.configHash == ConfigurationHash.of(.object(["x": .int(1)])))
+
+            for job in claimed {
+                let row = try await store.jobRow(job.id)
+                #expect(row.state == .leased && row.leaseOwner == "w9" && row.attempt == 1)
+                #expect(try await store.attemptRows(job.id).map { [$0.worker, $0.host] } == [["w9", "node-9"]])
+            }
+            let lease = try #require(try await store.scalar(
+                "SELECT extract(epoch FROM max(lease_expires_at) - now())::float8 FROM sweep.jobs WHERE lease_owner = 'w9'", as: Double.self))
+            #expect(lease > 20 && lease <= 30, "lease of \(lease) s; expected 30 s")
+            #expect(try await store.scalar("SELECT count(*) FROM sweep.jobs WHERE state = 'queued'", as: Int64.self) == 2)
+        }
+    }
+}
