@@ -29,7 +29,7 @@ extension Coordinator {
             case .hello:
                 await welcome(try Hello(message), identity: identity)
             case .heartbeat:
-                _ = try WorkerHeartbeat(message)
+                workers[workerID]?.reportedRunning = Set(try WorkerHeartbeat(message).running)
             case .started:
                 let started = try Started(message)
                 workers[workerID]?.started.insert(started.attempt)
@@ -94,6 +94,7 @@ extension Coordinator {
         }
         let previous = workers[hello.worker]
         var state = WorkerState(identity: identity, hello: hello, lastHeard: ContinuousClock.now, freeSlots: hello.slots, freeGPUs: hello.gpus.count)
+        state.reportedRunning = Set(hello.running)
         var superseded: Set<AttemptID> = []
         if !hello.running.isEmpty {
             let stale = (try? await store.supersededAttempts(hello.running.map { ($0.job, $0.attempt) })) ?? []

@@ -40,6 +40,10 @@ extension Coordinator {
             lastSupersededCheck = now
             await stopSupersededAttempts()
         }
+        if now - lastLeaseCheck >= configuration.leaseCheckInterval {
+            lastLeaseCheck = now
+            await handBackUnrunLeases(now: now)
+        }
     }
 
     /// Writes waiting metrics (then their ACKs), starts and results (then theirs). Metrics of
@@ -168,6 +172,7 @@ extension Coordinator {
             return
         }
         workers[id]!.assigned[assign.attempt] = (job.slots, job.gpus)
+        workers[id]!.assignedAt[assign.attempt] = ContinuousClock.now
         workers[id]!.freeSlots -= job.slots
         workers[id]!.freeGPUs -= job.gpus
         send(assign.message, to: workers[id]!.identity)

@@ -22,6 +22,12 @@ public actor Coordinator: Service {
         /// Attempts the worker reported as started.
         var started: Set<AttemptID> = []
         var draining = false
+        /// When it last said HELLO.
+        var joinedAt = ContinuousClock.now
+        /// The attempts it last said it runs (in HELLO, then in every HEARTBEAT).
+        var reportedRunning: Set<AttemptID> = []
+        /// When each attempt of `assigned` was sent to it.
+        var assignedAt: [AttemptID: ContinuousClock.Instant] = [:]
     }
 
     let configuration: CoordinatorConfiguration
@@ -50,6 +56,9 @@ public actor Coordinator: Service {
     var lastHeartbeat = ContinuousClock.now
     var lastReclaim = ContinuousClock.now
     var lastSupersededCheck = ContinuousClock.now
+    var lastLeaseCheck = ContinuousClock.now
+    /// Leases that a worker did not list as running when last checked, and since when.
+    var unlistedLeases: [AttemptID: ContinuousClock.Instant] = [:]
     var stopping = false
 
     /// Counters for logs, status and tests.

@@ -18,6 +18,10 @@ public struct CoordinatorConfiguration: Sendable {
     public var reclaimInterval: Duration = .seconds(1)
     /// Cancelled or superseded attempts are looked for this often.
     public var supersededCheckInterval: Duration = .seconds(1)
+    /// Leases the database gives a live worker that the worker does not run (an ASSIGN lost
+    /// with a coordinator that died, or dropped while the worker reconnected) are looked
+    /// for this often; one unlisted for `heartbeatInterval × liveness` is handed back.
+    public var leaseCheckInterval: Duration = .seconds(1)
     /// Metric points are written when this many wait...
     public var metricFlushPoints = 20_000
     /// ...or when the oldest has waited this long.

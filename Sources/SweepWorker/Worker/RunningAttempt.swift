@@ -44,9 +44,10 @@ struct LogTail {
         }
     }
 
-    /// At most `limit` bytes of the end.
+    /// At most `limit` bytes of the end, starting at a whole character (a cut inside one
+    /// would decode as U+FFFD, longer than the bytes it replaces).
     var value: String {
         guard bytes > limit else { return text }
-        return String(decoding: text.utf8.suffix(limit), as: UTF8.self)
+        return String(decoding: text.utf8.suffix(limit).drop { $0 & 0xC0 == 0x80 }, as: UTF8.self)
     }
 }

@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SweepCore
+import SweepStore
+import SweepWire
+
+/// Leases nobody runs. Heartbeats renew every lease a live worker holds in the database, so
+/// a lease whose ASSIGN never reached the worker would be renewed forever and its job never
+/// run: the ASSIGNs a coordinator had claimed but not yet sent when it died, or one dropped
+/// while the worker was reconnecting. Such a lease is handed back once the worker has not
+/// listed it (in HELLO or HEARTBEAT) for a liveness window, seen at two checks that far
+/// apart, so that a RESULT on its way lands first.
+extension Coordinator {
+    func handBackUnrunLeases(now: ContinuousClock.Instant) async {
+        let window = configuration.heartbeatInterval * configuration.liveness
+        for id in workers.keys {
+            let assigned = workers[id]!.assigned
+            workers[id]!.assignedAt = workers[id]!.assignedAt.filter { assigned[$0.key] != nil }
+        }
+        // A worker that has just said HELLO is still resending what it had not got acknowledged.
+        let settled = workers.filter { now - $0.value.joinedAt >= window }.map(\.key)
+        guard !settled.isEmpty else {
+            unlistedLeases = [:]
+            return
+        }
+        let leases: [WorkerLease]
+        do {
+            leases = try await store.leases(heldBy: settled)
+        } catch {
+            logger.warning("could not read the leases of workers", metadata: ["sweep.error": "\(error)"])
+            return
+        }
+        var unlisted: [AttemptID: ContinuousClock.Instant] = [:]
+        for lease in leases {
+            guard let worker = workers[lease.owner], now - worker.joinedAt >= window,
+                  !worker.reportedRunning.contains(lease.attempt) else { continue }
+            if let sent = worker.assignedAt[lease.attempt], now - sent < window { continue }
+            let since = unlistedLeases[lease.attempt] ?? now
+            guard now - since >= window else {
+                unlisted[lease.attempt] = since
+                continue
+            }
+            if let held = workers[lease.owner]?.assigned.removeValue(forKey: lease.attempt) {
+                workers[lease.owner]!.freeSlots += held.slots
+                workers[lease.owner]!.freeGPUs += held.gpus
+                workers[lease.owner]!.assignedAt[lease.attempt] = nil
+            }
+            // Never started: back to the queue, no failure counted. Started and lost (the
+            // worker restarted under the same id): a failed attempt, retried after backoff.
+            let outcome = lease.started
+                ? try? await store.fail(job: lease.attempt.job, attempt: lease.attempt.attempt,
+                                        end: AttemptEnd(error: "worker \(lease.owner) no longer runs this attempt"))
+                : try? await store.release(job: lease.attempt.job, attempt: lease.attempt.attempt)
+            logger.warning("handed back a lease its worker does not run", metadata: [
+                "sweep.worker.id": "\(lease.owner)", "sweep.job.id": "\(lease.attempt.job)", "sweep.job.attempt": "\(lease.attempt.attempt)",
+                "sweep.lease.started": "\(lease.started)", "sweep.lease.outcome": "\(outcome.map { "\($0)" } ?? "error")",
+            ])
+            wantDispatch = true
+        }
+        unlistedLeases = unlisted
+    }
+}
+
+/// A job leased to a worker, as the database has it.
+struct WorkerLease {
+    var owner: String
+    var attempt: AttemptID
+    /// Whether the worker reported it started (running rather than leased).
+    var started: Bool
+}
+
+extension SweepStore {
+    /// The current leases of these workers. (A query of the queue's own: it belongs with the
+    /// other lease operations in SweepStore and should move there.)
+    func leases(heldBy workers: [String]) async throws -> [WorkerLease] {
+        let rows = try await client.query("""
+            SELECT lease_owner, id, attempt, state = 'running' FROM sweep.jobs
+            WHERE lease_owner = ANY(\(workers)::text[]) AND state IN ('leased', 'running')
+            """)
+        var leases: [WorkerLease] = []
+        for try await (owner, job, attempt, started) in rows.decode((String, Int64, Int32, Bool).self) {
+            leases.append(WorkerLease(owner: owner, attempt: AttemptID(job: job, attempt: Int(attempt)), started: started))
+        }
+        return leases
+    }
+}
