@@ -30,7 +30,7 @@ struct StoreBenchmark: AsyncParsableCommand {
     var lifecycleJobs = 100_000
 
     @Option(name: .long, help: "Jobs drained where each job is completed by a statement of its own (slow, so fewer).")
-    var oneByOneJobs = 20_000
+    var oneByOneJobs = 10_000
 
     @Option(name: .long, help: "Finished jobs (with their attempts) already in the tables before each claim measurement, so the planner's statistics are those of a database in use.")
     var historyJobs = 10_000
@@ -380,7 +380,9 @@ struct StoreBench: Sendable {
         case storeClaimComplete = "claimJobs + complete() each, in turn"
         case storeClaimConcurrentComplete = "claimJobs + complete() each, all at once"
         case storeClaimPreparedComplete = "claimJobs + complete()'s SQL as a prepared statement, each in turn (prototype)"
-        case storeClaimBatchComplete = "claimJobs + one batched fenced complete (prototype SQL)"
+        case storeClaimRecord = "claimJobs + record() of the claimed batch (batched fenced complete)"
+        case storeBulkClaimOnly = "claimJobs(forSlots:) only (the coordinator's claim)"
+        case storeBulkClaimRecord = "claimJobs(forSlots:) + record() of the batch (the coordinator's calls)"
 
         /// The scratch table a bare variant drains, nil for the store's.
         var table: String? {
@@ -406,7 +408,7 @@ struct StoreBench: Sendable {
         try await exec("CREATE TABLE bench.claim_schema (LIKE sweep.jobs INCLUDING ALL)")
         try await exec("CREATE TRIGGER claim_schema_transition BEFORE UPDATE OF state ON bench.claim_schema FOR EACH ROW EXECUTE FUNCTION sweep.enforce_job_transition()")
         var results: [StoreBenchResult] = []
-        var manyLeases: StoreBenchResult?
+        var manyLeases: [StoreBenchResult] = []
         for claimers in settings.claimers {
             let group = "lifecycle C=\(claimers)"
             var measured: [LifecycleVariant: (count: Int, seconds: Double, other: Double?, tries: Int)] = [:]
@@ -439,7 +441,7 @@ struct StoreBench: Sendable {
                 measured[variant] = (jobs.count, figure.value, figure.other, figure.tries)
                 print(String(format: "C=%d %@: %d jobs, %.3f s, %.0f jobs/s", claimers, variant.rawValue, jobs.count, figure.value, Double(jobs.count) / figure.value))
                 if variant == .storeClaimOnly, claimers == settings.claimers.first {
-                    manyLeases = try await completeWithManyLeases(outstanding: jobs.count)
+                    manyLeases = try await reportsWithManyLeases(outstanding: jobs.count)
                 }
             }
             let bare = measured[.bareClaim]!
@@ -457,9 +459,9 @@ struct StoreBench: Sendable {
                     result.kind = .sweep
                     result.target = "≥ 20,000 jobs/s"
                     result.met = result.rate >= 20_000
-                case .storeClaimBatchComplete:
-                    result.note = "SQL written in StoreBenchmark.swift, not a SweepStore API: one UPDATE … FROM unnest(ids, attempts) per claimed batch, fenced on the attempt"
-                    result.target = "(≥ 20,000 jobs/s)"
+                case .storeClaimRecord, .storeBulkClaimRecord:
+                    result.kind = .sweep
+                    result.target = "≥ 20,000 jobs/s"
                     result.met = result.rate >= 20_000
                 default:
                     break
@@ -467,7 +469,7 @@ struct StoreBench: Sendable {
                 results.append(result)
             }
         }
-        if let manyLeases { results.append(manyLeases) }
+        results += manyLeases
         try await resetTables()
 
         // The work claimJobs does in Swift for each claimed job: decoding its parameters from
@@ -491,29 +493,39 @@ struct StoreBench: Sendable {
 
     /// Right after a claim-only drain: every job is leased, and the statistics are those of
     /// the queue before the claims (as after a burst of claims, until autovacuum analyzes the
-    /// table). Times `complete()` of a few of them, one after another.
-    func completeWithManyLeases(outstanding: Int) async throws -> StoreBenchResult {
-        let count = min(100, outstanding)
+    /// table). Times `complete()` of 100 of them one after another, then `record()` of 100
+    /// others in one call.
+    func reportsWithManyLeases(outstanding: Int) async throws -> [StoreBenchResult] {
         var leased: [(Int64, Int)] = []
         for try await (id, attempt) in try await client.query(
-            "SELECT id, attempt FROM sweep.jobs WHERE state = 'leased' ORDER BY id LIMIT \(count)", logger: logger
+            "SELECT id, attempt FROM sweep.jobs WHERE state = 'leased' ORDER BY id LIMIT 200", logger: logger
         ).decode((Int64, Int32).self) {
             leased.append((id, Int(attempt)))
         }
+        let one = leased.prefix(leased.count / 2), batch = leased.dropFirst(leased.count / 2)
         _ = await meter.take()
-        let seconds = try await timed {
-            for (id, attempt) in leased {
+        let oneSeconds = try await timed {
+            for (id, attempt) in one {
                 let outcome = try await store.complete(job: id, attempt: attempt)
                 guard outcome == .applied else { throw CommandFailure("complete of job \(id) was \(outcome)") }
             }
         }
-        print(String(format: "complete() in turn with %d leases outstanding, statistics from before the claims: %d jobs, %.3f s, %.2f ms each",
-                     outstanding, leased.count, seconds, seconds * 1000 / Double(max(leased.count, 1))))
-        return StoreBenchResult(
-            group: "lifecycle C=\(settings.claimers.first ?? 1)", kind: .variant,
-            what: "complete() in turn, \(StoreBenchResult.grouped(outstanding)) leases outstanding, statistics from before the claims",
-            count: leased.count, seconds: seconds,
-            note: String(format: "%.2f ms per complete()", seconds * 1000 / Double(max(leased.count, 1))), otherCPU: await meter.take())
+        let oneOther = await meter.take()
+        let batchSeconds = try await timed {
+            let outcomes = try await store.record(batch.map { AttemptReport(job: $0.0, attempt: $0.1, outcome: .succeeded) })
+            guard outcomes.allSatisfy({ $0 == .applied }) else { throw CommandFailure("record() with many leases outstanding left stale reports") }
+        }
+        let batchOther = await meter.take()
+        print(String(format: "with %d leases outstanding, statistics from before the claims: complete() %.2f ms each; record() of %d: %.3f s",
+                     outstanding, oneSeconds * 1000 / Double(max(one.count, 1)), batch.count, batchSeconds))
+        let group = "lifecycle C=\(settings.claimers.first ?? 1)"
+        let situation = "\(StoreBenchResult.grouped(outstanding)) leases outstanding, statistics from before the claims"
+        return [
+            StoreBenchResult(group: group, kind: .variant, what: "complete() in turn, \(situation)", count: one.count, seconds: oneSeconds,
+                             note: String(format: "%.2f ms per complete()", oneSeconds * 1000 / Double(max(one.count, 1))), otherCPU: oneOther),
+            StoreBenchResult(group: group, kind: .variant, what: "record() of \(batch.count) successes in one call, \(situation)", count: batch.count,
+                             seconds: batchSeconds, otherCPU: batchOther),
+        ]
     }
 
     /// A finished sweep of `historyJobs` jobs with one attempt each, in the store's tables and
@@ -569,7 +581,16 @@ struct StoreBench: Sendable {
                     """)
                 if ids.isEmpty { return handled }
                 handled += ids.count
-            case .storeClaimOnly, .storeClaimComplete, .storeClaimConcurrentComplete, .storeClaimPreparedComplete, .storeClaimBatchComplete:
+            case .storeBulkClaimOnly, .storeBulkClaimRecord:
+                let claimed = try await store.claimJobs(
+                    forSlots: Array(repeating: worker, count: settings.claimBatch), labels: [:], host: "bench", leaseDuration: lease
+                ).map(\.job)
+                if claimed.isEmpty { return handled }
+                if variant == .storeBulkClaimRecord {
+                    try await recordSuccesses(claimed)
+                }
+                handled += claimed.count
+            case .storeClaimOnly, .storeClaimComplete, .storeClaimConcurrentComplete, .storeClaimPreparedComplete, .storeClaimRecord:
                 let claimed = try await store.claimJobs(limit: settings.claimBatch, for: capacity, leaseDuration: lease)
                 if claimed.isEmpty { return handled }
                 let metrics = ["val_loss": 0.25]
@@ -597,9 +618,8 @@ struct StoreBench: Sendable {
                         }
                         guard applied == 1 else { throw CommandFailure("the prepared complete of job \(job.id) changed nothing") }
                     }
-                case .storeClaimBatchComplete:
-                    let applied = try await batchedComplete(claimed, finalMetrics: metrics)
-                    guard applied == claimed.count else { throw CommandFailure("the batched complete applied \(applied) of \(claimed.count)") }
+                case .storeClaimRecord:
+                    try await recordSuccesses(claimed)
                 default:
                     break
                 }
@@ -608,28 +628,13 @@ struct StoreBench: Sendable {
         }
     }
 
-    /// What a batched `complete` could send: one fenced statement for a whole claimed batch,
-    /// the same row changes as `SweepStore.complete` (the job and its attempt) for many jobs.
-    func batchedComplete(_ jobs: [ClaimedJob], finalMetrics: [String: Double]) async throws -> Int {
-        let ids = jobs.map(\.id), attempts = jobs.map { Int32($0.attempt) }
-        let json = ParamValue.object(finalMetrics.mapValues { .double($0) }).canonicalJSON
-        let metrics = Array(repeating: json, count: jobs.count)
-        let count = try await first(Int64.self, """
-            WITH input AS (
-                SELECT * FROM unnest(\(ids)::bigint[], \(attempts)::integer[], \(metrics)::text[]) AS t(id, attempt, metrics)
-            ), changed AS (
-                UPDATE sweep.jobs j SET state = 'succeeded', finished_at = now(), final_metrics = input.metrics::jsonb,
-                    lease_owner = NULL, lease_expires_at = NULL
-                FROM input
-                WHERE j.id = input.id AND j.attempt = input.attempt AND j.state IN ('leased', 'running')
-                RETURNING j.id, j.attempt
-            ), closed AS (
-                UPDATE sweep.attempts a SET ended_at = now(), outcome = 'succeeded'
-                FROM changed WHERE a.job_id = changed.id AND a.attempt = changed.attempt
-            )
-            SELECT count(*)::bigint FROM changed
-            """)
-        return Int(count ?? 0)
+    /// Reports a claimed batch as succeeded through `SweepStore.record`, the batched API the
+    /// coordinator uses (one fenced statement for all successes).
+    func recordSuccesses(_ jobs: [ClaimedJob]) async throws {
+        let reports = jobs.map { AttemptReport(job: $0.id, attempt: $0.attempt, outcome: .succeeded, finalMetrics: ["val_loss": 0.25], end: AttemptEnd(exitStatus: 0)) }
+        let outcomes = try await store.record(reports)
+        let applied = outcomes.filter { $0 == .applied }.count
+        guard applied == jobs.count else { throw CommandFailure("record() applied \(applied) of \(jobs.count) reports") }
     }
 
     /// `SweepStore.complete`'s statement, word for word with its binds, as a named prepared
@@ -681,7 +686,7 @@ struct StoreBench: Sendable {
         let (table, state, filter): (String, String, String) = switch variant {
         case .bareClaim, .bareClaimSchema: ("\(variant.table!) j", "leased", "j.sweep_id = 1")
         case .bareClaimComplete: ("bench.claim j", "succeeded", "j.sweep_id = 1")
-        case .storeClaimOnly: ("sweep.jobs j JOIN sweep.sweeps s ON s.id = j.sweep_id", "leased", "s.name = '\(sweepName)'")
+        case .storeClaimOnly, .storeBulkClaimOnly: ("sweep.jobs j JOIN sweep.sweeps s ON s.id = j.sweep_id", "leased", "s.name = '\(sweepName)'")
         default: ("sweep.jobs j JOIN sweep.sweeps s ON s.id = j.sweep_id", "succeeded", "s.name = '\(sweepName)'")
         }
         let count = try await first(Int64.self, sql: "SELECT count(*)::bigint FROM \(table) WHERE \(filter) AND j.state = '\(state)'") ?? 0
@@ -689,7 +694,7 @@ struct StoreBench: Sendable {
         if variant.table == nil {
             let attempts = try await first(Int64.self, sql: """
                 SELECT count(*)::bigint FROM sweep.attempts a JOIN sweep.jobs j ON j.id = a.job_id JOIN sweep.sweeps s ON s.id = j.sweep_id
-                WHERE s.name = '\(sweepName)' AND a.attempt = 1\(variant == .storeClaimOnly ? "" : " AND a.outcome = 'succeeded'")
+                WHERE s.name = '\(sweepName)' AND a.attempt = 1\(variant == .storeClaimOnly || variant == .storeBulkClaimOnly ? "" : " AND a.outcome = 'succeeded'")
                 """) ?? 0
             guard attempts == Int64(expected) else { throw CommandFailure("\(variant.rawValue): \(attempts) attempt rows, expected \(expected)") }
         }

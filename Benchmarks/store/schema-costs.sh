@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# What sweep.jobs' indexes and trigger cost a claim-and-complete cycle: pgbench runs
+# claim-complete-cycle.sql (claim 100 with SKIP LOCKED, complete them in one statement) on a
+# copy of sweep.jobs holding 50,000 queued jobs, with everything sweep.jobs has (A), and
+# with one thing taken away or changed (B, C, D, G). 5 rounds, the variants interleaved;
+# prints every round and the median, in jobs/s.
+#
+# usage: Benchmarks/store/schema-costs.sh      (DATABASE_URL, DB_DIR, SKIP_BUILD as for run.sh)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+BIN=.build-bench/release/sweep
+PGBENCH=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -1)
+[[ -x "$PGBENCH" ]] || { echo "no pgbench (apt-get install postgresql)" >&2; exit 1; }
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+    swift build -c release --product sweep --scratch-path .build-bench >/dev/null
+fi
+REMOVE_DB_DIR=0 STARTED_SERVER=0
+if [[ -z "${DB_DIR:-}" ]]; then DB_DIR=$(mktemp -d /tmp/sweep-bench-pg.XXXXXX); REMOVE_DB_DIR=1; fi
+DB=sweep_schema_costs_$$
+cleanup() {
+    if [[ -n "${ADMIN_URL:-}" ]]; then psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true; fi
+    if (( STARTED_SERVER )); then "$BIN" db stop --db-dir "$DB_DIR" >&2 || true; fi
+    if (( REMOVE_DB_DIR )); then rm -rf "$DB_DIR"; fi
+}
+trap cleanup EXIT
+if [[ -z "${DATABASE_URL:-}" ]]; then
+    "$BIN" db start --db-dir "$DB_DIR" >&2
+    STARTED_SERVER=1
+    DATABASE_URL=$("$BIN" db url --db-dir "$DB_DIR")
+fi
+ADMIN_URL=$DATABASE_URL
+psql -q "$ADMIN_URL" -c "CREATE DATABASE $DB"
+URL="${ADMIN_URL%/*}/$DB"
+DATABASE_URL=$URL "$BIN" submit Benchmarks/expand/grid-100k.yaml --name schema-costs >/dev/null
+# G's trigger: the same transitions as sweep.enforce_job_transition, without its table lookup.
+psql -q "$URL" <<'SQL'
+CREATE FUNCTION public.enforce_job_transition_inline() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.state IS DISTINCT FROM OLD.state AND (OLD.state::text || '>' || NEW.state::text) NOT IN (
+        'queued>leased', 'queued>cancelled', 'leased>running', 'leased>succeeded', 'leased>failed', 'leased>stopped',
+        'leased>cancelled', 'leased>queued', 'running>succeeded', 'running>failed', 'running>stopped', 'running>cancelled',
+        'running>queued', 'failed>queued', 'failed>dead', 'failed>cancelled') THEN
+        RAISE EXCEPTION 'job % cannot go from % to %', OLD.id, OLD.state, NEW.state USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+SQL
+
+declare -A VARIANT=(
+    [A]="as sweep.jobs (all indexes, checks, trigger)|"
+    [B]="A without the state-machine trigger|DROP TRIGGER t_transition ON bench_t;"
+    [C]="A without jobs_by_sweep (sweep_id, state)|DROP INDEX bench_t_sweep_id_state_idx;"
+    [D]="A without the unique (sweep_id, config_hash, seed) and (sweep_id, position)|ALTER TABLE bench_t DROP CONSTRAINT bench_t_sweep_id_config_hash_seed_key, DROP CONSTRAINT bench_t_sweep_id_position_key;"
+    [G]="A with the trigger's transition check inlined (no table lookup)|DROP TRIGGER t_transition ON bench_t; CREATE TRIGGER t_transition BEFORE UPDATE OF state ON bench_t FOR EACH ROW EXECUTE FUNCTION public.enforce_job_transition_inline();"
+)
+ORDER=(A B C D G)
+declare -A RATES
+for round in 1 2 3 4 5; do
+    for key in "${ORDER[@]}"; do
+        change=${VARIANT[$key]#*|}
+        psql -q "$URL" <<SQL
+DROP TABLE IF EXISTS bench_t;
+CREATE TABLE bench_t (LIKE sweep.jobs INCLUDING ALL);
+CREATE TRIGGER t_transition BEFORE UPDATE OF state ON bench_t FOR EACH ROW EXECUTE FUNCTION sweep.enforce_job_transition();
+INSERT INTO bench_t (sweep_id, position, params, config_hash, seed, priority)
+    SELECT sweep_id, position, params, config_hash, seed, priority FROM sweep.jobs WHERE position < 50000;
+$change
+VACUUM ANALYZE bench_t;
+CHECKPOINT;
+SQL
+        rate=$("$PGBENCH" -n -M extended -c 1 -t 500 -f Benchmarks/store/claim-complete-cycle.sql "$URL" 2>&1 | awk '/^tps/ {printf "%.0f", $3 * 100}')
+        RATES[$key]="${RATES[$key]:-} $rate"
+        echo "round $round $key: $rate jobs/s" >&2
+    done
+done
+for key in "${ORDER[@]}"; do
+    median=$(tr ' ' '\n' <<<"${RATES[$key]}" | grep . | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+    printf "%s  %-80s median %6s jobs/s  (rounds:%s)\n" "$key" "${VARIANT[$key]%%|*}" "$median" "${RATES[$key]}"
+done
