@@ -115,9 +115,11 @@ public enum Expander {
                         params.set(budget == budget.rounded() && abs(budget) < 9e15 ? .int(Int64(budget)) : .double(budget), at: [parameter][...])
                     }
                 }
-                let hash = spec.ladder == nil ? SHA256.hexDigest(canonical.utf8) : ConfigurationHash.of(params)
+                // Ladder rungs add parameters, so their JSON is built again; otherwise reuse it.
+                let text = spec.ladder == nil ? canonical : params.canonicalJSON
+                let hash = SHA256.hexDigest(text.utf8)
                 for seed in spec.seeds {
-                    jobs.append(JobSpec(index: jobs.count, params: params, seed: seed, rung: rungIndex, configHash: hash))
+                    jobs.append(JobSpec(index: jobs.count, params: params, seed: seed, rung: rungIndex, canonicalParams: text, configHash: hash))
                 }
             }
         }

@@ -11,19 +11,38 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var configHash: String
     /// The ladder rung (0 = smallest), for ladder sweeps.
     public var rung: Int?
+    /// `params` as canonical JSON, built once by expansion and reused by storage.
+    public var canonicalParams: String
 
-    /// Creates a job, computing its configuration hash.
-    public init(index: Int, params: ParamValue, seed: Int64, rung: Int? = nil) {
-        self.init(index: index, params: params, seed: seed, rung: rung, configHash: ConfigurationHash.of(params))
+    private enum CodingKeys: String, CodingKey {
+        case index, params, seed, configHash, rung
     }
 
-    /// Creates a job whose configuration hash is already known.
-    public init(index: Int, params: ParamValue, seed: Int64, rung: Int?, configHash: String) {
+    /// Creates a job, computing its canonical JSON and configuration hash.
+    public init(index: Int, params: ParamValue, seed: Int64, rung: Int? = nil) {
+        let canonical = params.canonicalJSON
+        self.init(index: index, params: params, seed: seed, rung: rung, canonicalParams: canonical,
+                  configHash: SHA256.hexDigest(canonical.utf8))
+    }
+
+    /// Creates a job whose canonical JSON and configuration hash are already known.
+    public init(index: Int, params: ParamValue, seed: Int64, rung: Int?, canonicalParams: String, configHash: String) {
         self.index = index
         self.params = params
         self.seed = seed
         self.configHash = configHash
         self.rung = rung
+        self.canonicalParams = canonicalParams
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        params = try container.decode(ParamValue.self, forKey: .params)
+        index = try container.decode(Int.self, forKey: .index)
+        seed = try container.decode(Int64.self, forKey: .seed)
+        configHash = try container.decode(String.self, forKey: .configHash)
+        rung = try container.decodeIfPresent(Int.self, forKey: .rung)
+        canonicalParams = params.canonicalJSON
     }
 }
 

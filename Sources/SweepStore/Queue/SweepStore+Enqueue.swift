@@ -43,7 +43,7 @@ extension SweepStore {
                 while start < jobs.count {
                     let batch = jobs[start..<min(start + Self.enqueueBatchSize, jobs.count)]
                     let positions = batch.map { Int32($0.index) }
-                    let params = batch.map { $0.params.canonicalJSON }
+                    let params = batch.map(\.canonicalParams)
                     let hashes = batch.map(\.configHash)
                     let seeds = batch.map(\.seed)
                     let rungs = batch.map { Int32($0.rung ?? -1) }

@@ -78,25 +78,13 @@ func withClient<Result: Sendable>(_ configuration: PostgresClient.Configuration,
     }
 }
 
-/// Runs `body` with a store whose connection pool runs for the body's duration.
+/// Runs `body` with a store whose connection pool runs for the body's duration, after
+/// checking the server answers and (unless told not to) migrating it.
 func withStore<Result: Sendable>(_ url: DatabaseURL, logger: Logger, migrate: Bool = true, _ body: @Sendable @escaping (SweepStore) async throws -> Result) async throws -> Result {
-    let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
-    return try await withThrowingTaskGroup(of: Result?.self) { group in
-        group.addTask {
-            await client.run()
-            return nil
-        }
-        group.addTask {
-            let store = SweepStore(client: client, logger: logger)
-            try await reachable(client, url: url)
-            if migrate { try await store.migrate() }
-            return try await body(store)
-        }
-        defer { group.cancelAll() }
-        while let result = try await group.next() {
-            if let result { return result }
-        }
-        throw CommandFailure("the database connection pool stopped unexpectedly")
+    try await withClient(url.clientConfiguration, logger: logger) { store in
+        try await reachable(store.client, url: url)
+        if migrate { try await store.migrate() }
+        return try await body(store)
     }
 }
 
