@@ -22,7 +22,7 @@ test: deps
 	scripts/with-test-postgres.sh $(SWIFT) test --skip-build
 
 deps:
-	@scripts/install-deps.sh postgresql libzmq3-dev
+	@scripts/install-deps.sh postgresql libzmq3-dev libopenblas-dev
 
 build:
 	$(SWIFT) build --product sweep

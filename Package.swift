@@ -61,6 +61,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // OpenBLAS from Debian's libopenblas-dev: cblas.h is in /usr/include/x86_64-linux-gnu
+        // (a default include path) and the module map links openblas.
+        .systemLibrary(
+            name: "COpenBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "SweepKernels",
+            dependencies: ["COpenBLAS", "SweepCore", "SweepWorker"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SweepCoordinator",
             dependencies: [
@@ -78,6 +89,7 @@ let package = Package(
                 "SweepStore",
                 "SweepWire",
                 "SweepWorker",
+                "SweepKernels",
                 "SweepCoordinator",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,6 +113,11 @@ let package = Package(
         .testTarget(
             name: "SweepWorkerTests",
             dependencies: ["SweepWorker", "SweepWire", "SweepCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SweepKernelsTests",
+            dependencies: ["SweepKernels", "SweepWorker", "SweepCore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

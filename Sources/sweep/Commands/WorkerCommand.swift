@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import SweepKernels
 import SweepWorker
 
 /// `sweep worker`: run jobs for a coordinator until SIGTERM (then drain).
@@ -59,7 +60,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if let projectDir { configuration.projectDirectory = URL(fileURLWithPath: projectDir).standardizedFileURL.path }
         let worker: Worker
         do {
-            worker = try Worker(configuration: configuration, logger: logger)
+            worker = try Worker(configuration: configuration, kernels: .withTrainingKernels, logger: logger)
         } catch {
             throw CommandFailure("cannot connect to \(coordinator): \(error)")
         }
