@@ -13,8 +13,8 @@ demo: deps build
 		echo; echo "== $$file"; \
 		$(SWEEP_DEBUG) expand "$$file" --limit 3 --command || exit 1; \
 	done
-	@echo; echo "== sweep up sweeps/wandb-grid.yaml"
-	$(SWEEP_DEBUG) up sweeps/wandb-grid.yaml --workers 2 --slots 2
+	@echo; echo "== sweep up sweeps/mlp-digits.yaml"
+	$(SWEEP_DEBUG) up sweeps/mlp-digits.yaml --workers 2 --slots 1
 
 ## test: install what is missing, build, start a throwaway PostgreSQL, run every test, stop it.
 test: deps
