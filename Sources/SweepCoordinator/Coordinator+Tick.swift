@@ -128,13 +128,22 @@ extension Coordinator {
             if claimed.count == spread.count { wantDispatch = true }  // there may be more
         }
 
-        // Jobs with larger needs, matched worker by worker.
+        // Jobs with larger needs, matched worker by worker: a claim per worker, so not on every
+        // dispatch (see lastWideClaim).
+        let now = ContinuousClock.now
+        let wideDue = wideClaimFound || wokenSinceWideClaim || lastWideClaim.map { now - $0 >= configuration.pollInterval } ?? true
+        guard wideDue else { return }
+        lastWideClaim = now
+        wokenSinceWideClaim = false
+        var foundWide = false
         for (id, worker) in workers.filter({ !$0.value.draining && $0.value.freeSlots > 0 }) {
+            guard worker.freeSlots > 1 || worker.freeGPUs > 0 else { continue }  // a single free slot was offered above
             let capacity = WorkerCapacity(worker: id, host: worker.hello.host, freeSlots: worker.freeSlots, freeGPUs: worker.freeGPUs, labels: worker.hello.labels)
             guard let jobs = try? await store.claimJobs(limit: worker.freeSlots, for: capacity, leaseDuration: configuration.leaseDuration), !jobs.isEmpty else { continue }
             for job in jobs { await assign(job, to: id) }
-            claimedAny = true
+            foundWide = true
         }
+        wideClaimFound = foundWide
         _ = claimedAny
     }
 

@@ -285,15 +285,16 @@ struct StoreBench: Sendable {
         print("\n== enqueue of \(jobs.count) jobs, \(settings.enqueueRepetitions) repetitions")
         // Same columns (and defaults, identity, primary key) as sweep.jobs and nothing else.
         try await exec("CREATE TABLE bench.jobs_columns (LIKE sweep.jobs INCLUDING DEFAULTS INCLUDING IDENTITY, PRIMARY KEY (id))")
-        // Same columns, checks and indexes as sweep.jobs; no foreign key.
-        try await exec("CREATE TABLE bench.jobs_indexes (LIKE sweep.jobs INCLUDING ALL)")
-        // Same columns, checks, indexes and foreign key: sweep.jobs without its (update) trigger.
-        try await exec("CREATE TABLE bench.jobs_schema (LIKE sweep.jobs INCLUDING ALL)")
+        // Same columns, checks and indexes as sweep.jobs, and the unique keys of a job's
+        // identity (which sweep.jobs keeps in sweep.job_keys) on the table itself; no foreign key.
+        try await exec("CREATE TABLE bench.jobs_indexes (LIKE sweep.jobs INCLUDING ALL, UNIQUE (sweep_id, config_hash, seed), UNIQUE (sweep_id, position))")
+        // The same and the foreign key: sweep.jobs without its triggers.
+        try await exec("CREATE TABLE bench.jobs_schema (LIKE sweep.jobs INCLUDING ALL, UNIQUE (sweep_id, config_hash, seed), UNIQUE (sweep_id, position))")
         try await exec("ALTER TABLE bench.jobs_schema ADD FOREIGN KEY (sweep_id) REFERENCES sweep.sweeps (id) ON DELETE CASCADE")
         let batches = Self.batches(of: jobs, size: SweepStore.enqueueBatchSize)
         let yaml = "# sweep bench store\n"
-        let tables = [("bench.jobs_columns", "same columns + PK"), ("bench.jobs_indexes", "sweep.jobs checks and indexes, no FK"),
-                      ("bench.jobs_schema", "sweep.jobs checks, indexes and FK")]
+        let tables = [("bench.jobs_columns", "same columns + PK"), ("bench.jobs_indexes", "sweep.jobs checks, indexes and unique keys, no FK"),
+                      ("bench.jobs_schema", "sweep.jobs checks, indexes, unique keys and FK")]
 
         var bareTimes = Array(repeating: [Double](), count: tables.count), storeTimes: [Double] = [], clientTimes: [Double] = []
         var bareOther = Array(repeating: Double?.none, count: tables.count), storeOther: Double?, clientOther: Double?
@@ -323,13 +324,13 @@ struct StoreBench: Sendable {
                 let stored = try await first(Int64.self, sql: "SELECT count(*)::bigint FROM sweep.jobs j JOIN sweep.sweeps s ON s.id = j.sweep_id WHERE s.name = '\(name)'") ?? 0
                 guard stored == Int64(jobs.count) else { throw CommandFailure("enqueue left \(stored) jobs, not \(jobs.count)") }
                 // The work enqueue does in Swift before its statements: the duplicate check and
-                // the canonical JSON of every job's parameters (repeated here, outside the store).
+                // gathering each job's canonical JSON (built by expansion) into the arrays.
                 let clientSeconds = try await timed {
                     var seen = Set<String>()
                     var bytes = 0
                     for job in jobs {
                         seen.insert("\(job.configHash)/\(job.seed)")
-                        bytes += job.params.canonicalJSON.utf8.count
+                        bytes += job.canonicalParams.utf8.count
                     }
                     guard seen.count == jobs.count, bytes > 0 else { throw CommandFailure("duplicate jobs in the benchmark sweep") }
                 }
@@ -365,7 +366,7 @@ struct StoreBench: Sendable {
             note: String(format: "%@; %.2f× the bare insert into a table with sweep.jobs checks, indexes and FK", reps, bare[2] / sweep),
             otherCPU: storeOther, tries: enqueueTries))
         results.append(StoreBenchResult(
-            group: group, kind: .variant, what: "of which Swift-side: duplicate check + canonical JSON of params", count: jobs.count, seconds: client,
+            group: group, kind: .variant, what: "of which Swift-side: duplicate check + gathering the canonical JSON of params", count: jobs.count, seconds: client,
             note: "\(reps); the same loop as SweepStore.enqueue runs before its INSERTs, timed alone", otherCPU: clientOther, tries: enqueueTries))
         return results
     }
@@ -406,7 +407,13 @@ struct StoreBench: Sendable {
         try await exec("CREATE INDEX claim_queued ON bench.claim (id) WHERE state = 'queued'")
         // sweep.jobs as it is (indexes, checks, the state-machine trigger) without its foreign key.
         try await exec("CREATE TABLE bench.claim_schema (LIKE sweep.jobs INCLUDING ALL)")
-        try await exec("CREATE TRIGGER claim_schema_transition BEFORE UPDATE OF state ON bench.claim_schema FOR EACH ROW EXECUTE FUNCTION sweep.enforce_job_transition()")
+        // Its state-machine trigger, as migrations define it (a WHEN condition since 0004).
+        try await exec("""
+            DO $$ BEGIN
+                EXECUTE replace(replace(pg_get_triggerdef((SELECT oid FROM pg_trigger WHERE tgname = 'jobs_enforce_transition' AND tgrelid = 'sweep.jobs'::regclass)),
+                                        'ON sweep.jobs', 'ON bench.claim_schema'), 'TRIGGER jobs_enforce_transition', 'TRIGGER claim_schema_transition');
+            END $$
+            """)
         var results: [StoreBenchResult] = []
         var manyLeases: [StoreBenchResult] = []
         for claimers in settings.claimers {
