@@ -41,11 +41,10 @@ extension SweepStore {
             SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM claimed ORDER BY priority DESC, id
             """, logger: logger)
         var result: [(owner: String, job: ClaimedJob)] = []
-        let decoder = JSONDecoder()
         for try await (owner, id, sweepID, attempt, params, seed, rung, hash, slots, gpus) in rows.decode((String, Int64, Int64, Int32, String, Int64, Int32?, String, Int32, Int32).self) {
             let job = ClaimedJob(
                 id: id, sweepID: sweepID, attempt: Int(attempt),
-                params: (try? decoder.decode(ParamValue.self, from: Data(params.utf8))) ?? .object([:]),
+                params: (try? ParamValue(json: params)) ?? .object([:]),
                 seed: seed, rung: rung.map(Int.init), configHash: hash, slots: Int(slots), gpus: Int(gpus))
             result.append((owner, job))
         }

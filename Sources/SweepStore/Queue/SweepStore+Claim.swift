@@ -88,11 +88,10 @@ extension SweepStore {
             SELECT id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM claimed ORDER BY priority DESC, id
             """, logger: logger)
         var jobs: [ClaimedJob] = []
-        let decoder = JSONDecoder()
         for try await (id, sweepID, attempt, params, seed, rung, hash, slots, gpus) in rows.decode((Int64, Int64, Int32, String, Int64, Int32?, String, Int32, Int32).self) {
             jobs.append(ClaimedJob(
                 id: id, sweepID: sweepID, attempt: Int(attempt),
-                params: (try? decoder.decode(ParamValue.self, from: Data(params.utf8))) ?? .object([:]),
+                params: (try? ParamValue(json: params)) ?? .object([:]),
                 seed: seed, rung: rung.map(Int.init), configHash: hash, slots: Int(slots), gpus: Int(gpus)))
         }
         return jobs

@@ -61,7 +61,7 @@ struct DispatchBenchmark: AsyncParsableCommand {
             try await measure(url: url, logger: logger)
         } catch {
             if !keepDatabase { try? await BenchDatabase.drop(name, on: server, logger: logger) }
-            throw error
+            throw BenchDatabase.explain(error)
         }
         if !keepDatabase { try await BenchDatabase.drop(name, on: server, logger: logger) }
     }
@@ -155,6 +155,12 @@ enum BenchDatabase {
         } catch let error as PSQLError {
             throw CommandFailure("could not create the benchmark database \(name) on \(server): \(error.serverInfo?[.message] ?? "\(error.code)"); the benchmark needs a role that may create databases (the private server's does)")
         }
+    }
+
+    /// A PostgreSQL error with the server's message and the statement (a benchmark's SQL is ours).
+    static func explain(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        return CommandFailure("PostgreSQL: \(error.serverInfo?[.message] ?? "\(error.code)") in: \(error.query?.sql.prefix(300) ?? "?")")
     }
 
     static func drop(_ name: String, on server: DatabaseURL, logger: Logger) async throws {

@@ -81,7 +81,7 @@ struct QueueBenchmark: AsyncParsableCommand {
             lines = try await measure(url: url, logger: logger)
         } catch {
             if !keepDatabase { try? await BenchDatabase.drop(name, on: server, logger: logger) }
-            throw error
+            throw BenchDatabase.explain(error)
         }
         if keepDatabase {
             print("kept the database \(name)")
@@ -171,19 +171,19 @@ struct QueueBenchmark: AsyncParsableCommand {
         let batch = 20_000
         var inserted = 0
         let start = ContinuousClock.now
-        var step: Int64 = 0
         while inserted < points {
             let count = min(batch, points - inserted)
             var jobsColumn: [Int64] = [], attempts: [Int32] = [], steps: [Int64] = [], names: [String] = [], values: [Double] = []
             jobsColumn.reserveCapacity(count)
-            for index in 0..<count {
-                jobsColumn.append(Int64(index % metricJobs))
+            // Point g: job g mod jobs, then name, then step, in the order jobs report them.
+            for g in inserted..<(inserted + count) {
+                let rest = g / metricJobs
+                jobsColumn.append(Int64(g % metricJobs))
                 attempts.append(1)
-                steps.append(step + Int64(index / (metricJobs * valuesPerStep)))
-                names.append(index % valuesPerStep == 0 ? "val_loss" : "m\(index % valuesPerStep)")
-                values.append(Double(index) * 0.001)
+                steps.append(Int64(rest / valuesPerStep))
+                names.append(rest % valuesPerStep == 0 ? "val_loss" : "m\(rest % valuesPerStep)")
+                values.append(Double(g) * 0.001)
             }
-            step += Int64(count / (metricJobs * valuesPerStep)) + 1
             try await store.client.query("""
                 INSERT INTO public.bench_metrics (job_id, attempt, step, name, value)
                 SELECT * FROM unnest(\(jobsColumn)::bigint[], \(attempts)::integer[], \(steps)::bigint[], \(names)::text[], \(values)::double precision[])

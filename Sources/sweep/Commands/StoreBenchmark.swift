@@ -484,6 +484,14 @@ struct StoreBench: Sendable {
         let texts = allJobs.map { $0.params.canonicalJSON }
         _ = await meter.take()
         let decodeSeconds = try await timed {
+            var decoded = 0
+            for text in texts where (try? ParamValue(json: text)) != nil {
+                decoded += 1
+            }
+            guard decoded == texts.count else { throw CommandFailure("decoded \(decoded) of \(texts.count) parameter objects") }
+        }
+        _ = await meter.take()
+        let foundationSeconds = try await timed {
             let decoder = JSONDecoder()
             var decoded = 0
             for text in texts where (try? decoder.decode(ParamValue.self, from: Data(text.utf8))) != nil {
@@ -491,9 +499,12 @@ struct StoreBench: Sendable {
             }
             guard decoded == texts.count else { throw CommandFailure("decoded \(decoded) of \(texts.count) parameter objects") }
         }
+        results.append(StoreBenchResult(
+            group: "lifecycle", kind: .variant, what: "for comparison: Foundation's JSONDecoder on the same params (as claimJobs did before)", count: texts.count,
+            seconds: foundationSeconds, note: "", otherCPU: await meter.take()))
         print(String(format: "Swift-side decoding of %d claimed jobs' parameters (as claimJobs does): %.3f s", texts.count, decodeSeconds))
         results.append(StoreBenchResult(
-            group: "lifecycle", kind: .variant, what: "of which Swift-side: JSONDecoder of each claimed job's params", count: texts.count,
+            group: "lifecycle", kind: .variant, what: "of which Swift-side: ParamValue(json:) of each claimed job's params", count: texts.count,
             seconds: decodeSeconds, note: "the decoding claimJobs does for every job it returns, timed alone", otherCPU: await meter.take()))
         return results
     }
