@@ -53,6 +53,18 @@ struct JSONParserTests {
         #expect(ours(fine) != nil)
     }
 
+    @Test("NaN, Infinity and -Infinity only when asked for")
+    func nonFiniteTokens() throws {
+        #expect(ours("[NaN]") == nil)
+        #expect(ours("-Infinity") == nil)
+        let value = try ParamValue(json: #"{"a": NaN, "b": Infinity, "c": -Infinity, "d": -1}"#, allowingNonFinite: true)
+        #expect(value[path: ["a"]]?.numberValue?.isNaN == true)
+        #expect(value[path: ["b"]] == .double(.infinity))
+        #expect(value[path: ["c"]] == .double(-.infinity))
+        #expect(value[path: ["d"]] == .int(-1))
+        #expect(throws: JSONParseError.self) { try ParamValue(json: "-Inf", allowingNonFinite: true) }
+    }
+
     @Test("parses back every canonical JSON text, for 5,000 random values")
     func roundTripsCanonicalJSON() {
         var random = RandomSource(seed: 42)

@@ -24,24 +24,30 @@ extension ParamValue {
     /// `.int` (`1`, `1.0` and `1e0` alike), any other number `.double`; a repeated key keeps
     /// its first value. Strings must be valid UTF-8; nesting is limited to `maxJSONDepth`.
     /// Several times faster than `JSONDecoder`: it runs on every message and claimed job.
-    public init(json bytes: [UInt8]) throws(JSONParseError) {
-        var parser = JSONByteParser(bytes: bytes)
+    ///
+    /// With `allowingNonFinite`, the tokens `NaN`, `Infinity` and `-Infinity` that Python's
+    /// `json.dumps` writes by default are read as non-finite doubles (not JSON, but what a
+    /// training script prints when its loss diverges).
+    public init(json bytes: [UInt8], allowingNonFinite: Bool = false) throws(JSONParseError) {
+        var parser = JSONByteParser(bytes: bytes, allowsNonFinite: allowingNonFinite)
         self = try parser.parseDocument()
     }
 
-    /// Parses JSON text; see `init(json:)` for bytes.
-    public init(json text: String) throws(JSONParseError) {
-        try self.init(json: Array(text.utf8))
+    /// Parses JSON text; see `init(json:allowingNonFinite:)` for bytes.
+    public init(json text: String, allowingNonFinite: Bool = false) throws(JSONParseError) {
+        try self.init(json: Array(text.utf8), allowingNonFinite: allowingNonFinite)
     }
 }
 
 private struct JSONByteParser {
     let bytes: [UInt8]
+    let allowsNonFinite: Bool
     var index = 0
     var depth = 0
 
-    init(bytes: [UInt8]) {
+    init(bytes: [UInt8], allowsNonFinite: Bool) {
         self.bytes = bytes
+        self.allowsNonFinite = allowsNonFinite
     }
 
     mutating func parseDocument() throws(JSONParseError) -> ParamValue {
@@ -74,6 +80,12 @@ private struct JSONByteParser {
         case UInt8(ascii: "t"): try expectWord("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectWord("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectWord("null"); return .null
+        case UInt8(ascii: "N") where allowsNonFinite: try expectWord("NaN"); return .double(.nan)
+        case UInt8(ascii: "I") where allowsNonFinite: try expectWord("Infinity"); return .double(.infinity)
+        case UInt8(ascii: "-") where allowsNonFinite && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "I"):
+            index += 1
+            try expectWord("Infinity")
+            return .double(-.infinity)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default: throw fail("expected a value")
         }
