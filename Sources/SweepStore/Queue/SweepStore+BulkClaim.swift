@@ -9,7 +9,8 @@ extension SweepStore {
     /// appears 3 times), and the n-th job claimed goes to the n-th entry. Each job gets a
     /// lease and an attempt row, as with `claimJobs`. Jobs needing more slots or GPUs are
     /// left for `claimJobs`, which matches them one worker at a time.
-    public func claimJobs(forSlots owners: [String], labels: [String: String], host: String, leaseDuration: Duration) async throws -> [(owner: String, job: ClaimedJob)] {
+    /// `kernels` are the built-in kernels those workers all have (nil: any).
+    public func claimJobs(forSlots owners: [String], labels: [String: String], kernels: [String]? = nil, host: String, leaseDuration: Duration) async throws -> [(owner: String, job: ClaimedJob)] {
         guard !owners.isEmpty else { return [] }
         let labelsJSON = ParamValue.object(labels.mapValues { .string($0) }).canonicalJSON
         let rows = try await client.query("""
@@ -19,6 +20,7 @@ extension SweepStore {
                 JOIN sweep.sweeps s ON s.id = j.sweep_id
                 WHERE j.state = 'queued' AND j.scheduled_at <= now() AND s.state = 'active'
                   AND j.slots = 1 AND j.gpus = 0 AND j.labels <@ \(labelsJSON)::jsonb
+                  AND (s.kernel IS NULL OR \(kernels)::text[] IS NULL OR s.kernel = ANY(\(kernels)::text[]))
                 ORDER BY j.priority DESC, j.id
                 LIMIT \(owners.count)
                 FOR UPDATE OF j SKIP LOCKED

@@ -81,8 +81,8 @@ extension SweepStore {
     /// One fenced update: applies only while the job is in one of `from` with this attempt.
     /// `assignments` is fixed SQL of this file; every value from outside travels as a bind
     /// (`input.payload`, the attempt's error and log tail). The state test compares text, not
-    /// the enum: written on the enum it implies the predicate of the partial index
-    /// `jobs_by_lease_expiry`, which the planner may then scan whole instead of the primary key
+    /// the enum: written on the enum it implies the predicate of the partial index of leases
+    /// (`jobs_leases`), which the planner may then scan whole instead of the primary key
     /// (29 ms a call with 100,000 leases out and statistics from before the claims).
     private func report(job: Int64, attempt: Int, from states: [JobState], set assignments: String, payload: String?,
                         attemptOutcome: String?, end: AttemptEnd) async throws -> ReportOutcome {

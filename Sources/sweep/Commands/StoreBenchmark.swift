@@ -782,16 +782,6 @@ struct StoreBench: Sendable {
             return (total, slowest, await meter.share(from: before, to: meter.sample(), seconds: total))
         }
 
-        // A prototype of optimistic idempotency: a plain INSERT, and ON CONFLICT only for a
-        // batch the server refused with a unique violation (a retransmission).
-        func optimisticInsert(_ batch: PointArrays) async throws {
-            do {
-                try await bareInsert(batch, onConflict: false)
-            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-                try await bareInsert(batch, onConflict: true)
-            }
-        }
-
         func count(_ table: String) async throws -> Int64 {
             try await first(Int64.self, sql: "SELECT count(*)::bigint FROM \(table)") ?? 0
         }
@@ -824,19 +814,14 @@ struct StoreBench: Sendable {
         let stored = try await count("sweep.metrics")
         guard stored == Int64(points.count) else { throw CommandFailure("sweep.metrics holds \(stored) points, expected \(points.count)") }
 
-        let optimistic = try await measure("optimistic INSERT", fresh: true, arrays.count) { try await optimisticInsert(arrays[$0]) }
-        let optimisticRetransmit = try await measure("retransmit, optimistic INSERT", fresh: false, retransmitBatches) { try await optimisticInsert(arrays[$0]) }
-        let optimisticRows = try await count("bench.metrics")
-        guard optimisticRows == Int64(points.count) else { throw CommandFailure("the optimistic loop stored \(optimisticRows) points, expected \(points.count)") }
         try await resetTables()
 
-        for (name, figure) in [("bare INSERT", plain), ("bare INSERT … ON CONFLICT DO NOTHING", conflict), ("SweepStore.ingest", ingest),
-                               ("optimistic INSERT (prototype)", optimistic)] {
+        for (name, figure) in [("bare INSERT", plain), ("bare INSERT … ON CONFLICT DO NOTHING", conflict), ("SweepStore.ingest", ingest)] {
             print(String(format: "%@: %.3f s, %.0f points/s, slowest batch %.0f points/s", name, figure.0, Double(points.count) / figure.0,
                          Double(settings.metricBatch) / figure.1))
         }
-        print(String(format: "retransmit of %d points: bare ON CONFLICT %.3f s, SweepStore.ingest %.3f s (0 new points), optimistic INSERT %.3f s",
-                     retransmitCount, conflictRetransmit.0, retransmit.0, optimisticRetransmit.0))
+        print(String(format: "retransmit of %d points: bare ON CONFLICT %.3f s, SweepStore.ingest %.3f s (0 new points)",
+                     retransmitCount, conflictRetransmit.0, retransmit.0))
 
         let group = "ingest"
         let slowest = { (figure: (Double, Double, Double?, Int)) in String(format: "slowest batch %.0f points/s", Double(self.settings.metricBatch) / figure.1) }
@@ -855,14 +840,6 @@ struct StoreBench: Sendable {
                              seconds: conflictRetransmit.0, otherCPU: conflictRetransmit.2, tries: conflictRetransmit.3),
             StoreBenchResult(group: group, kind: .variant, what: "retransmit: SweepStore.ingest (0 new rows)", count: retransmitCount,
                              seconds: retransmit.0, comparedTo: "retransmit: bare", ratio: conflictRetransmit.0 / retransmit.0, otherCPU: retransmit.2, tries: retransmit.3),
-            StoreBenchResult(group: group, kind: .variant, what: "optimistic INSERT, ON CONFLICT only after a 23505 (prototype SQL)", count: points.count,
-                             seconds: optimistic.0, comparedTo: "bare INSERT", ratio: plain.0 / optimistic.0,
-                             target: "(≥ 150,000/s and ≥ 0.70 of bare)",
-                             met: Double(points.count) / optimistic.0 >= 150_000 && plain.0 / optimistic.0 >= 0.70,
-                             note: "written in StoreBenchmark.swift, not a SweepStore API: " + slowest(optimistic), otherCPU: optimistic.2, tries: optimistic.3),
-            StoreBenchResult(group: group, kind: .variant, what: "retransmit: optimistic INSERT (refused, then ON CONFLICT)", count: retransmitCount,
-                             seconds: optimisticRetransmit.0, comparedTo: "retransmit: bare", ratio: conflictRetransmit.0 / optimisticRetransmit.0,
-                             otherCPU: optimisticRetransmit.2, tries: optimisticRetransmit.3),
         ]
     }
 
