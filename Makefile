@@ -16,10 +16,12 @@ demo: deps build
 	@echo; echo "== sweep up sweeps/mlp-digits.yaml"
 	$(SWEEP_DEBUG) up sweeps/mlp-digits.yaml --workers 2 --slots 1
 
-## test: install what is missing, build, start a throwaway PostgreSQL, run every test, stop it.
+## test: install what is missing, build, start a throwaway PostgreSQL, run every test, stop it;
+## then the Python client's own tests.
 test: deps
 	$(SWIFT) build --build-tests
 	scripts/with-test-postgres.sh $(SWIFT) test --skip-build
+	python3 -m unittest discover -s clients/python/tests
 
 deps:
 	@scripts/install-deps.sh postgresql libzmq3-dev libopenblas-dev

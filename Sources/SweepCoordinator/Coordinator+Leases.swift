@@ -24,7 +24,7 @@ extension Coordinator {
             unlistedLeases = [:]
             return
         }
-        let leases: [WorkerLease]
+        let leases: [HeldLease]
         do {
             leases = try await store.leases(heldBy: settled)
         } catch {
@@ -32,7 +32,8 @@ extension Coordinator {
             return
         }
         var unlisted: [AttemptID: ContinuousClock.Instant] = [:]
-        for lease in leases {
+        for held in leases {
+            let lease = (owner: held.owner, attempt: AttemptID(job: held.job, attempt: held.attempt), started: held.started)
             guard let worker = workers[lease.owner], now - worker.joinedAt >= window,
                   !worker.reportedRunning.contains(lease.attempt) else { continue }
             if let sent = worker.assignedAt[lease.attempt], now - sent < window { continue }
@@ -59,29 +60,5 @@ extension Coordinator {
             wantDispatch = true
         }
         unlistedLeases = unlisted
-    }
-}
-
-/// A job leased to a worker, as the database has it.
-struct WorkerLease {
-    var owner: String
-    var attempt: AttemptID
-    /// Whether the worker reported it started (running rather than leased).
-    var started: Bool
-}
-
-extension SweepStore {
-    /// The current leases of these workers. (A query of the queue's own: it belongs with the
-    /// other lease operations in SweepStore and should move there.)
-    func leases(heldBy workers: [String]) async throws -> [WorkerLease] {
-        let rows = try await client.query("""
-            SELECT lease_owner, id, attempt, state = 'running' FROM sweep.jobs
-            WHERE lease_owner = ANY(\(workers)::text[]) AND state IN ('leased', 'running')
-            """)
-        var leases: [WorkerLease] = []
-        for try await (owner, job, attempt, started) in rows.decode((String, Int64, Int32, Bool).self) {
-            leases.append(WorkerLease(owner: owner, attempt: AttemptID(job: job, attempt: Int(attempt)), started: started))
-        }
-        return leases
     }
 }

@@ -124,7 +124,7 @@ extension Coordinator {
             coordinator: configuration.coordinatorID, heartbeatMilliseconds: Int(configuration.heartbeatInterval.milliseconds),
             liveness: configuration.liveness, ackTimeoutMilliseconds: Int(configuration.ackTimeout.milliseconds))
         send(welcome.message, to: identity)
-        wantDispatch = true
+        wake()
         logger.info("worker joined", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.worker.slots": "\(hello.slots)", "sweep.worker.adopted": "\(state.assigned.count)"])
     }
 }

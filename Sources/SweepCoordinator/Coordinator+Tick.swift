@@ -97,7 +97,7 @@ extension Coordinator {
     }
 
     /// Claims jobs for workers with free slots and sends them ASSIGN: first single-slot jobs
-    /// for all workers of the same labels in one statement, then, one worker at a time, jobs
+    /// for all workers of the same labels and kernels in one statement, then, one worker at a time, jobs
     /// that need more slots or GPUs.
     func dispatch() async {
         guard !dispatching else { return }
@@ -107,18 +107,24 @@ extension Coordinator {
         let candidates = workers.filter { !$0.value.draining && $0.value.freeSlots > 0 }
         guard !candidates.isEmpty else { return }
 
-        // Workers grouped by labels; each contributes one entry per free slot.
-        var groups: [[String: String]: [String]] = [:]
+        // Workers grouped by labels and kernels; each contributes one entry per free slot.
+        struct Offer: Hashable {
+            var labels: [String: String]
+            var kernels: [String]
+        }
+        var groups: [Offer: [String]] = [:]
         for (id, worker) in candidates {
-            groups[worker.hello.labels, default: []].append(contentsOf: Array(repeating: id, count: worker.freeSlots))
+            let offer = Offer(labels: worker.hello.labels, kernels: worker.hello.kernels.sorted())
+            groups[offer, default: []].append(contentsOf: Array(repeating: id, count: worker.freeSlots))
         }
         var claimedAny = false
-        for (labels, owners) in groups {
+        for (offer, owners) in groups {
             // Interleave workers so that a short queue spreads over all of them.
             let spread = Self.interleave(owners)
             let claimed: [(owner: String, job: ClaimedJob)]
             do {
-                claimed = try await store.claimJobs(forSlots: spread, labels: labels, host: configuration.coordinatorID, leaseDuration: configuration.leaseDuration)
+                claimed = try await store.claimJobs(forSlots: spread, labels: offer.labels, kernels: offer.kernels, host: configuration.coordinatorID,
+                                                    leaseDuration: configuration.leaseDuration)
             } catch {
                 logger.warning("could not claim jobs", metadata: ["sweep.error": "\(error)"])
                 return
@@ -128,13 +134,23 @@ extension Coordinator {
             if claimed.count == spread.count { wantDispatch = true }  // there may be more
         }
 
-        // Jobs with larger needs, matched worker by worker.
+        // Jobs with larger needs, matched worker by worker: a claim per worker, so not on every
+        // dispatch (see lastWideClaim).
+        let now = ContinuousClock.now
+        let wideDue = wideClaimFound || wokenSinceWideClaim || lastWideClaim.map { now - $0 >= configuration.pollInterval } ?? true
+        guard wideDue else { return }
+        lastWideClaim = now
+        wokenSinceWideClaim = false
+        var foundWide = false
         for (id, worker) in workers.filter({ !$0.value.draining && $0.value.freeSlots > 0 }) {
-            let capacity = WorkerCapacity(worker: id, host: worker.hello.host, freeSlots: worker.freeSlots, freeGPUs: worker.freeGPUs, labels: worker.hello.labels)
+            guard worker.freeSlots > 1 || worker.freeGPUs > 0 else { continue }  // a single free slot was offered above
+            let capacity = WorkerCapacity(worker: id, host: worker.hello.host, freeSlots: worker.freeSlots, freeGPUs: worker.freeGPUs,
+                                          labels: worker.hello.labels, kernels: worker.hello.kernels)
             guard let jobs = try? await store.claimJobs(limit: worker.freeSlots, for: capacity, leaseDuration: configuration.leaseDuration), !jobs.isEmpty else { continue }
             for job in jobs { await assign(job, to: id) }
-            claimedAny = true
+            foundWide = true
         }
+        wideClaimFound = foundWide
         _ = claimedAny
     }
 

@@ -52,6 +52,13 @@ public actor Coordinator: Service {
     // Dispatch.
     var wantDispatch = true
     var dispatching = false
+    /// When jobs needing several slots or GPUs were last looked for (one claim per worker),
+    /// and whether that found any: the search runs at once after a wake-up or a find, else
+    /// at most once per poll interval, so that many workers do not cost a claim each on
+    /// every dispatch.
+    var lastWideClaim: ContinuousClock.Instant?
+    var wideClaimFound = false
+    var wokenSinceWideClaim = true
     var lastPoll = ContinuousClock.now
     var lastHeartbeat = ContinuousClock.now
     var lastReclaim = ContinuousClock.now
@@ -144,6 +151,7 @@ public actor Coordinator: Service {
 
     func wake() {
         wantDispatch = true
+        wokenSinceWideClaim = true
     }
 
     func send(_ message: WireMessage, to identity: [UInt8]) {

@@ -54,6 +54,30 @@ struct ClaimTests {
         }
     }
 
+    @Test("a kernel job goes only to workers that have its kernel; command jobs go anywhere")
+    func kernelMatching() async throws {
+        try await TestDatabase.withStore { store in
+            let kernelYAML = """
+                method: grid
+                kernel: synthetic-curve
+                priority: 5
+                parameters:
+                  x: {values: [1, 2]}
+                """
+            let curves = try await store.submit("curves", kernelYAML)
+            let commands = try await store.submit("commands", SweepYAML.grid(values: [1]))
+            #expect(try await store.scalar("SELECT kernel FROM sweep.sweeps WHERE name = 'curves'", as: String.self) == "synthetic-curve")
+
+            // Batch claims for workers without the kernel get the command job only.
+            let noKernel = try await store.claimJobs(forSlots: ["w1", "w1", "w1"], labels: [:], kernels: ["noop"], host: "h", leaseDuration: .seconds(60))
+            #expect(noKernel.map(\.job.id) == commands.jobIDs)
+            let none = try await store.claimJobs(limit: 5, for: WorkerCapacity(worker: "w2", host: "h", freeSlots: 5, kernels: []), leaseDuration: .seconds(60))
+            #expect(none.isEmpty)
+            let withKernel = try await store.claimJobs(forSlots: ["w3", "w3", "w3"], labels: [:], kernels: ["noop", "synthetic-curve"], host: "h", leaseDuration: .seconds(60))
+            #expect(withKernel.map(\.job.id) == curves.jobIDs)
+        }
+    }
+
     @Test("claims go by priority, then by age (expansion order within a sweep)")
     func priorityThenAge() async throws {
         try await TestDatabase.withStore { store in

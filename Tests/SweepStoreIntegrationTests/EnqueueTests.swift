@@ -103,4 +103,46 @@ struct EnqueueTests {
             #expect(try await Self.contents(store) == [0, 0, 0])
         }
     }
+
+    @Test("sweep.job_keys keeps every job's identity unique and fixed, whoever writes sweep.jobs")
+    func identityIsUniqueAndFixed() async throws {
+        try await TestDatabase.withStore { store in
+            let sweep = try await store.submit("keys", SweepYAML.grid(values: [1, 2]))
+            let id = try #require(sweep.jobIDs.first)
+            #expect(try await store.scalar("SELECT count(*) FROM sweep.job_keys WHERE sweep_id = \(sweep.record.id)", as: Int64.self) == 2)
+
+            // A row written by hand with a taken (configuration hash, seed), or a taken position.
+            func refusal(_ query: PostgresQuery) async -> String? {
+                do {
+                    try await store.execute(query)
+                    return nil
+                } catch let error as PSQLError {
+                    return error.serverInfo?[.sqlState]
+                } catch {
+                    return "\(error)"
+                }
+            }
+            #expect(await refusal("""
+                INSERT INTO sweep.jobs (sweep_id, position, params, config_hash, seed)
+                SELECT sweep_id, 99, params, config_hash, seed FROM sweep.jobs WHERE id = \(id)
+                """) == "23505")
+            #expect(await refusal("""
+                INSERT INTO sweep.jobs (sweep_id, position, params, config_hash, seed)
+                SELECT sweep_id, position, params, 'another', seed FROM sweep.jobs WHERE id = \(id)
+                """) == "23505")
+            // The identity columns never change.
+            #expect(await refusal("UPDATE sweep.jobs SET seed = seed + 1 WHERE id = \(id)") == "23514")
+            #expect(await refusal("UPDATE sweep.jobs SET config_hash = 'x' WHERE id = \(id)") == "23514")
+            #expect(await refusal("UPDATE sweep.jobs SET position = 77 WHERE id = \(id)") == "23514")
+            // Setting them to what they are is no change; other columns are free.
+            #expect(await refusal("UPDATE sweep.jobs SET seed = seed, priority = 5 WHERE id = \(id)") == nil)
+            // A deleted job gives its identity back.
+            try await store.execute("DELETE FROM sweep.jobs WHERE id = \(id)")
+            #expect(try await store.scalar("SELECT count(*) FROM sweep.job_keys WHERE job_id = \(id)", as: Int64.self) == 0)
+            #expect(await refusal("""
+                INSERT INTO sweep.jobs (sweep_id, position, params, config_hash, seed)
+                SELECT id, 0, '{}', 'reused', 0 FROM sweep.sweeps WHERE id = \(sweep.record.id)
+                """) == nil)
+        }
+    }
 }

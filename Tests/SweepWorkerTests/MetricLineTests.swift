@@ -31,6 +31,14 @@ struct MetricLineTests {
         ])
     }
 
+    @Test("Python's NaN and Infinity (json.dumps writes them) leave out only those values")
+    func nonFiniteValuesAreLeftOutAlone() {
+        #expect(Self.points(#"{"step": 4, "loss": NaN, "grad_norm": Infinity, "min": -Infinity, "acc": 0.25}"#) == [
+            MetricBatch.Point(step: 4, name: "acc", value: 0.25),
+        ])
+        #expect(Self.points(#"{"step": 4.0, "loss": 1}"#) == [MetricBatch.Point(step: 4, name: "loss", value: 1)])
+    }
+
     @Test func aStepAloneIsAMetricLineWithoutPoints() {
         #expect(Self.points(#"{"step": 7}"#) == [])
     }
@@ -52,6 +60,13 @@ struct MetricLineTests {
         "{}",
     ])
     func notMetrics(line: String) {
+        #expect(Worker.metricPoints(in: line) == nil)
+    }
+
+    @Test("NaN as a step, or misspelt, is not a metric line", arguments: [
+        #"{"step": NaN, "loss": 0.5}"#, #"{"step": 1, "loss": nan}"#, #"{"step": 1, "loss": Infinit}"#,
+    ])
+    func nonFiniteElsewhere(line: String) {
         #expect(Worker.metricPoints(in: line) == nil)
     }
 }

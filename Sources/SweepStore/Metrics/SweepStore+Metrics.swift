@@ -33,6 +33,12 @@ extension SweepStore {
     /// Stores points in batches, idempotently on (job, attempt, name, step): a retransmitted
     /// batch is not counted twice. Non-finite values are skipped (PostgreSQL would store
     /// them, but no curve fit can use them). Returns the number of new rows.
+    ///
+    /// Each batch is first sent as a plain INSERT, the fast path for points seen once; only a
+    /// batch the server refuses for a duplicate key (a retransmission after a lost
+    /// acknowledgement, or a point repeated within the batch) is sent again with
+    /// `ON CONFLICT DO NOTHING`, whose check would cost about a third of the rate on every
+    /// batch. The refused statement changes nothing: each call runs on its own.
     @discardableResult
     public func ingest(_ points: [MetricPoint]) async throws -> Int {
         var inserted = 0
@@ -43,16 +49,24 @@ extension SweepStore {
             guard !batch.isEmpty else { continue }
             let jobs = batch.map(\.job), attempts = batch.map { Int32($0.attempt) }
             let steps = batch.map(\.step), names = batch.map(\.name), values = batch.map(\.value)
-            let rows = try await client.query("""
-                WITH added AS (
+            do {
+                try await client.query("""
                     INSERT INTO sweep.metrics (job_id, attempt, step, name, value)
                     SELECT * FROM unnest(\(jobs)::bigint[], \(attempts)::integer[], \(steps)::bigint[], \(names)::text[], \(values)::double precision[])
-                    ON CONFLICT DO NOTHING
-                    RETURNING 1
-                )
-                SELECT count(*)::bigint FROM added
-                """, logger: logger)
-            inserted += Int(try await rows.first(as: Int64.self) ?? 0)
+                    """, logger: logger)
+                inserted += batch.count
+            } catch let error as PSQLError where error.sqlState == "23505" {
+                let rows = try await client.query("""
+                    WITH added AS (
+                        INSERT INTO sweep.metrics (job_id, attempt, step, name, value)
+                        SELECT * FROM unnest(\(jobs)::bigint[], \(attempts)::integer[], \(steps)::bigint[], \(names)::text[], \(values)::double precision[])
+                        ON CONFLICT DO NOTHING
+                        RETURNING 1
+                    )
+                    SELECT count(*)::bigint FROM added
+                    """, logger: logger)
+                inserted += Int(try await rows.first(as: Int64.self) ?? 0)
+            }
         }
         return inserted
     }

@@ -9,7 +9,8 @@ extension SweepStore {
     /// appears 3 times), and the n-th job claimed goes to the n-th entry. Each job gets a
     /// lease and an attempt row, as with `claimJobs`. Jobs needing more slots or GPUs are
     /// left for `claimJobs`, which matches them one worker at a time.
-    public func claimJobs(forSlots owners: [String], labels: [String: String], host: String, leaseDuration: Duration) async throws -> [(owner: String, job: ClaimedJob)] {
+    /// `kernels` are the built-in kernels those workers all have (nil: any).
+    public func claimJobs(forSlots owners: [String], labels: [String: String], kernels: [String]? = nil, host: String, leaseDuration: Duration) async throws -> [(owner: String, job: ClaimedJob)] {
         guard !owners.isEmpty else { return [] }
         let labelsJSON = ParamValue.object(labels.mapValues { .string($0) }).canonicalJSON
         let rows = try await client.query("""
@@ -19,6 +20,7 @@ extension SweepStore {
                 JOIN sweep.sweeps s ON s.id = j.sweep_id
                 WHERE j.state = 'queued' AND j.scheduled_at <= now() AND s.state = 'active'
                   AND j.slots = 1 AND j.gpus = 0 AND j.labels <@ \(labelsJSON)::jsonb
+                  AND (s.kernel IS NULL OR \(kernels)::text[] IS NULL OR s.kernel = ANY(\(kernels)::text[]))
                 ORDER BY j.priority DESC, j.id
                 LIMIT \(owners.count)
                 FOR UPDATE OF j SKIP LOCKED
@@ -41,11 +43,10 @@ extension SweepStore {
             SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM claimed ORDER BY priority DESC, id
             """, logger: logger)
         var result: [(owner: String, job: ClaimedJob)] = []
-        let decoder = JSONDecoder()
         for try await (owner, id, sweepID, attempt, params, seed, rung, hash, slots, gpus) in rows.decode((String, Int64, Int64, Int32, String, Int64, Int32?, String, Int32, Int32).self) {
             let job = ClaimedJob(
                 id: id, sweepID: sweepID, attempt: Int(attempt),
-                params: (try? decoder.decode(ParamValue.self, from: Data(params.utf8))) ?? .object([:]),
+                params: (try? ParamValue(json: params)) ?? .object([:]),
                 seed: seed, rung: rung.map(Int.init), configHash: hash, slots: Int(slots), gpus: Int(gpus))
             result.append((owner, job))
         }

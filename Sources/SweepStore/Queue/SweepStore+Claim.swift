@@ -15,14 +15,17 @@ public struct WorkerCapacity: Sendable, Hashable {
     public var freeGPUs: Int
     /// The worker's labels; a job's labels must all be among them.
     public var labels: [String: String]
+    /// The built-in kernels it can run; nil: any. Command jobs go to every worker.
+    public var kernels: [String]?
 
     /// Creates a capacity.
-    public init(worker: String, host: String, freeSlots: Int, freeGPUs: Int = 0, labels: [String: String] = [:]) {
+    public init(worker: String, host: String, freeSlots: Int, freeGPUs: Int = 0, labels: [String: String] = [:], kernels: [String]? = nil) {
         self.worker = worker
         self.host = host
         self.freeSlots = freeSlots
         self.freeGPUs = freeGPUs
         self.labels = labels
+        self.kernels = kernels
     }
 }
 
@@ -50,7 +53,7 @@ public struct ClaimedJob: Sendable, Hashable {
 
 extension SweepStore {
     /// Claims up to `limit` jobs for a worker, by priority then age, that fit its free slots,
-    /// GPUs and labels, skipping rows other claimers hold: one statement. Each claimed job
+    /// GPUs, labels and kernels, skipping rows other claimers hold: one statement. Each claimed job
     /// gets a lease of `leaseDuration`, its attempt number incremented, and an attempt row.
     public func claimJobs(limit: Int, for capacity: WorkerCapacity, leaseDuration: Duration) async throws -> [ClaimedJob] {
         guard limit > 0, capacity.freeSlots > 0 else { return [] }
@@ -63,6 +66,7 @@ extension SweepStore {
                 WHERE j.state = 'queued' AND j.scheduled_at <= now() AND s.state = 'active'
                   AND j.slots <= \(capacity.freeSlots) AND j.gpus <= \(capacity.freeGPUs)
                   AND j.labels <@ \(labels)::jsonb
+                  AND (s.kernel IS NULL OR \(capacity.kernels)::text[] IS NULL OR s.kernel = ANY(\(capacity.kernels)::text[]))
                 ORDER BY j.priority DESC, j.id
                 LIMIT \(limit)
                 FOR UPDATE OF j SKIP LOCKED
@@ -88,11 +92,10 @@ extension SweepStore {
             SELECT id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM claimed ORDER BY priority DESC, id
             """, logger: logger)
         var jobs: [ClaimedJob] = []
-        let decoder = JSONDecoder()
         for try await (id, sweepID, attempt, params, seed, rung, hash, slots, gpus) in rows.decode((Int64, Int64, Int32, String, Int64, Int32?, String, Int32, Int32).self) {
             jobs.append(ClaimedJob(
                 id: id, sweepID: sweepID, attempt: Int(attempt),
-                params: (try? decoder.decode(ParamValue.self, from: Data(params.utf8))) ?? .object([:]),
+                params: (try? ParamValue(json: params)) ?? .object([:]),
                 seed: seed, rung: rung.map(Int.init), configHash: hash, slots: Int(slots), gpus: Int(gpus)))
         }
         return jobs

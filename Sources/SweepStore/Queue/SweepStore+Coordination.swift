@@ -60,7 +60,33 @@ public struct AttemptReport: Sendable, Hashable {
     }
 }
 
+/// A job leased to a worker, as the database has it.
+public struct HeldLease: Sendable, Hashable {
+    /// The lease owner (worker id).
+    public var owner: String
+    /// Job id.
+    public var job: Int64
+    /// The attempt the lease belongs to.
+    public var attempt: Int
+    /// Whether the worker reported it started (running rather than leased).
+    public var started: Bool
+}
+
 extension SweepStore {
+    /// The current leases of these workers: every job leased or running under their names.
+    public func leases(heldBy workers: [String]) async throws -> [HeldLease] {
+        guard !workers.isEmpty else { return [] }
+        let rows = try await client.query("""
+            SELECT lease_owner, id, attempt, state = 'running' FROM sweep.jobs
+            WHERE lease_owner = ANY(\(workers)::text[]) AND state IN ('leased', 'running')
+            """, logger: logger)
+        var leases: [HeldLease] = []
+        for try await (owner, job, attempt, started) in rows.decode((String, Int64, Int32, Bool).self) {
+            leases.append(HeldLease(owner: owner, job: job, attempt: Int(attempt), started: started))
+        }
+        return leases
+    }
+
     /// Records a worker's arrival (or return).
     public func registerWorker(_ worker: WorkerRecord) async throws {
         let labels = ParamValue.object(worker.labels.mapValues { .string($0) }).canonicalJSON
@@ -130,7 +156,7 @@ extension SweepStore {
                     UPDATE sweep.jobs j SET state = 'succeeded', finished_at = now(), final_metrics = input.metrics::jsonb,
                         lease_owner = NULL, lease_expires_at = NULL
                     FROM input
-                    WHERE j.id = input.job AND j.attempt = input.attempt AND j.state IN ('leased', 'running')
+                    WHERE j.id = input.job AND j.attempt = input.attempt AND j.state::text IN ('leased', 'running')
                     RETURNING j.id, j.attempt
                 ), closed AS (
                     UPDATE sweep.attempts a SET ended_at = now(), outcome = 'succeeded', exit_status = input.exit_status,

@@ -32,9 +32,9 @@ extension SweepStore {
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 let inserted = try await connection.query("""
-                    INSERT INTO sweep.sweeps (name, source_file, yaml, spec, method, metric_name, metric_goal, priority, job_count)
+                    INSERT INTO sweep.sweeps (name, source_file, yaml, spec, method, metric_name, metric_goal, priority, job_count, kernel)
                     VALUES (\(name), \(sourceFile), \(yaml), \(specJSON)::jsonb, \(spec.method.rawValue), \(spec.metric?.name),
-                            \(spec.metric?.goal.rawValue), \(spec.priority), \(jobs.count))
+                            \(spec.metric?.goal.rawValue), \(spec.priority), \(jobs.count), \(spec.kernel?.name))
                     RETURNING id
                     """, logger: logger).first(as: Int64.self)
                 guard let sweepID = inserted else { throw StoreError(.unknownSweep, "the sweep row was not created") }

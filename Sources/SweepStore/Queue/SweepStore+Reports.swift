@@ -80,7 +80,10 @@ extension SweepStore {
 
     /// One fenced update: applies only while the job is in one of `from` with this attempt.
     /// `assignments` is fixed SQL of this file; every value from outside travels as a bind
-    /// (`input.payload`, the attempt's error and log tail).
+    /// (`input.payload`, the attempt's error and log tail). The state test compares text, not
+    /// the enum: written on the enum it implies the predicate of the partial index of leases
+    /// (`jobs_leases`), which the planner may then scan whole instead of the primary key
+    /// (29 ms a call with 100,000 leases out and statistics from before the claims).
     private func report(job: Int64, attempt: Int, from states: [JobState], set assignments: String, payload: String?,
                         attemptOutcome: String?, end: AttemptEnd) async throws -> ReportOutcome {
         let allowed = states.map { "'\($0.rawValue)'" }.joined(separator: ", ")
@@ -91,7 +94,7 @@ extension SweepStore {
             changed AS (
                 UPDATE sweep.jobs j SET \(unescaped: assignments)\(unescaped: lease)
                 FROM input
-                WHERE j.id = \(job) AND j.attempt = \(attempt) AND j.state IN (\(unescaped: allowed))
+                WHERE j.id = \(job) AND j.attempt = \(attempt) AND j.state::text IN (\(unescaped: allowed))
                 RETURNING j.id, j.attempt
             ), closed AS (
                 UPDATE sweep.attempts a SET ended_at = now(), outcome = \(attemptOutcome)::text,

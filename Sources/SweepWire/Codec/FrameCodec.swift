@@ -25,7 +25,9 @@ public enum FrameCodec {
         guard frames[2].count <= maxBodyBytes else { return .failure(.oversized(frames[2].count)) }
         guard !frames[2].isEmpty else { return .failure(.malformedBody("empty body; send {} for no fields")) }
         do {
-            let body = try JSONDecoder().decode([String: ParamValue].self, from: Data(frames[2]))
+            guard case .object(let body) = try ParamValue(json: frames[2]) else {
+                return .failure(.malformedBody("not a JSON object"))
+            }
             return .success(WireMessage(command, body))
         } catch {
             return .failure(.malformedBody("not a JSON object"))

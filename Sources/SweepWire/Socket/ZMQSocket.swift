@@ -36,6 +36,12 @@ public final class ZMQContext: @unchecked Sendable {
         self.handle = handle
     }
 
+    /// A new context that allows up to `maxSockets` sockets (libzmq's default is 1,023).
+    public convenience init(maxSockets: Int32) throws(ZMQError) {
+        try self.init()
+        guard zmq_ctx_set(handle, ZMQ_MAX_SOCKETS, maxSockets) == 0 else { throw ZMQError.current("ZMQ_MAX_SOCKETS") }
+    }
+
     deinit {
         zmq_ctx_term(handle)
     }

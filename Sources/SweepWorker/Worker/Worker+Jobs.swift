@@ -151,9 +151,10 @@ extension Worker {
         }
     }
 
-    /// The points of one metrics line, or nil when it is not one.
+    /// The points of one metrics line, or nil when it is not one. Python's `NaN` and
+    /// `Infinity` are read (json.dumps writes them), and only those values are left out.
     static func metricPoints(in line: String) -> [MetricBatch.Point]? {
-        guard let object = try? JSONDecoder().decode([String: ParamValue].self, from: Data(line.utf8)),
+        guard case .object(let object)? = try? ParamValue(json: line, allowingNonFinite: true),
               case .int(let step)? = object["step"], step >= 0 else { return nil }
         var points: [MetricBatch.Point] = []
         for (name, value) in object where name != "step" {

@@ -285,15 +285,16 @@ struct StoreBench: Sendable {
         print("\n== enqueue of \(jobs.count) jobs, \(settings.enqueueRepetitions) repetitions")
         // Same columns (and defaults, identity, primary key) as sweep.jobs and nothing else.
         try await exec("CREATE TABLE bench.jobs_columns (LIKE sweep.jobs INCLUDING DEFAULTS INCLUDING IDENTITY, PRIMARY KEY (id))")
-        // Same columns, checks and indexes as sweep.jobs; no foreign key.
-        try await exec("CREATE TABLE bench.jobs_indexes (LIKE sweep.jobs INCLUDING ALL)")
-        // Same columns, checks, indexes and foreign key: sweep.jobs without its (update) trigger.
-        try await exec("CREATE TABLE bench.jobs_schema (LIKE sweep.jobs INCLUDING ALL)")
+        // Same columns, checks and indexes as sweep.jobs, and the unique keys of a job's
+        // identity (which sweep.jobs keeps in sweep.job_keys) on the table itself; no foreign key.
+        try await exec("CREATE TABLE bench.jobs_indexes (LIKE sweep.jobs INCLUDING ALL, UNIQUE (sweep_id, config_hash, seed), UNIQUE (sweep_id, position))")
+        // The same and the foreign key: sweep.jobs without its triggers.
+        try await exec("CREATE TABLE bench.jobs_schema (LIKE sweep.jobs INCLUDING ALL, UNIQUE (sweep_id, config_hash, seed), UNIQUE (sweep_id, position))")
         try await exec("ALTER TABLE bench.jobs_schema ADD FOREIGN KEY (sweep_id) REFERENCES sweep.sweeps (id) ON DELETE CASCADE")
         let batches = Self.batches(of: jobs, size: SweepStore.enqueueBatchSize)
         let yaml = "# sweep bench store\n"
-        let tables = [("bench.jobs_columns", "same columns + PK"), ("bench.jobs_indexes", "sweep.jobs checks and indexes, no FK"),
-                      ("bench.jobs_schema", "sweep.jobs checks, indexes and FK")]
+        let tables = [("bench.jobs_columns", "same columns + PK"), ("bench.jobs_indexes", "sweep.jobs checks, indexes and unique keys, no FK"),
+                      ("bench.jobs_schema", "sweep.jobs checks, indexes, unique keys and FK")]
 
         var bareTimes = Array(repeating: [Double](), count: tables.count), storeTimes: [Double] = [], clientTimes: [Double] = []
         var bareOther = Array(repeating: Double?.none, count: tables.count), storeOther: Double?, clientOther: Double?
@@ -323,13 +324,13 @@ struct StoreBench: Sendable {
                 let stored = try await first(Int64.self, sql: "SELECT count(*)::bigint FROM sweep.jobs j JOIN sweep.sweeps s ON s.id = j.sweep_id WHERE s.name = '\(name)'") ?? 0
                 guard stored == Int64(jobs.count) else { throw CommandFailure("enqueue left \(stored) jobs, not \(jobs.count)") }
                 // The work enqueue does in Swift before its statements: the duplicate check and
-                // the canonical JSON of every job's parameters (repeated here, outside the store).
+                // gathering each job's canonical JSON (built by expansion) into the arrays.
                 let clientSeconds = try await timed {
                     var seen = Set<String>()
                     var bytes = 0
                     for job in jobs {
                         seen.insert("\(job.configHash)/\(job.seed)")
-                        bytes += job.params.canonicalJSON.utf8.count
+                        bytes += job.canonicalParams.utf8.count
                     }
                     guard seen.count == jobs.count, bytes > 0 else { throw CommandFailure("duplicate jobs in the benchmark sweep") }
                 }
@@ -365,7 +366,7 @@ struct StoreBench: Sendable {
             note: String(format: "%@; %.2f× the bare insert into a table with sweep.jobs checks, indexes and FK", reps, bare[2] / sweep),
             otherCPU: storeOther, tries: enqueueTries))
         results.append(StoreBenchResult(
-            group: group, kind: .variant, what: "of which Swift-side: duplicate check + canonical JSON of params", count: jobs.count, seconds: client,
+            group: group, kind: .variant, what: "of which Swift-side: duplicate check + gathering the canonical JSON of params", count: jobs.count, seconds: client,
             note: "\(reps); the same loop as SweepStore.enqueue runs before its INSERTs, timed alone", otherCPU: clientOther, tries: enqueueTries))
         return results
     }
@@ -406,7 +407,13 @@ struct StoreBench: Sendable {
         try await exec("CREATE INDEX claim_queued ON bench.claim (id) WHERE state = 'queued'")
         // sweep.jobs as it is (indexes, checks, the state-machine trigger) without its foreign key.
         try await exec("CREATE TABLE bench.claim_schema (LIKE sweep.jobs INCLUDING ALL)")
-        try await exec("CREATE TRIGGER claim_schema_transition BEFORE UPDATE OF state ON bench.claim_schema FOR EACH ROW EXECUTE FUNCTION sweep.enforce_job_transition()")
+        // Its state-machine trigger, as migrations define it (a WHEN condition since 0004).
+        try await exec("""
+            DO $$ BEGIN
+                EXECUTE replace(replace(pg_get_triggerdef((SELECT oid FROM pg_trigger WHERE tgname = 'jobs_enforce_transition' AND tgrelid = 'sweep.jobs'::regclass)),
+                                        'ON sweep.jobs', 'ON bench.claim_schema'), 'TRIGGER jobs_enforce_transition', 'TRIGGER claim_schema_transition');
+            END $$
+            """)
         var results: [StoreBenchResult] = []
         var manyLeases: [StoreBenchResult] = []
         for claimers in settings.claimers {
@@ -477,6 +484,14 @@ struct StoreBench: Sendable {
         let texts = allJobs.map { $0.params.canonicalJSON }
         _ = await meter.take()
         let decodeSeconds = try await timed {
+            var decoded = 0
+            for text in texts where (try? ParamValue(json: text)) != nil {
+                decoded += 1
+            }
+            guard decoded == texts.count else { throw CommandFailure("decoded \(decoded) of \(texts.count) parameter objects") }
+        }
+        _ = await meter.take()
+        let foundationSeconds = try await timed {
             let decoder = JSONDecoder()
             var decoded = 0
             for text in texts where (try? decoder.decode(ParamValue.self, from: Data(text.utf8))) != nil {
@@ -484,9 +499,12 @@ struct StoreBench: Sendable {
             }
             guard decoded == texts.count else { throw CommandFailure("decoded \(decoded) of \(texts.count) parameter objects") }
         }
+        results.append(StoreBenchResult(
+            group: "lifecycle", kind: .variant, what: "for comparison: Foundation's JSONDecoder on the same params (as claimJobs did before)", count: texts.count,
+            seconds: foundationSeconds, note: "", otherCPU: await meter.take()))
         print(String(format: "Swift-side decoding of %d claimed jobs' parameters (as claimJobs does): %.3f s", texts.count, decodeSeconds))
         results.append(StoreBenchResult(
-            group: "lifecycle", kind: .variant, what: "of which Swift-side: JSONDecoder of each claimed job's params", count: texts.count,
+            group: "lifecycle", kind: .variant, what: "of which Swift-side: ParamValue(json:) of each claimed job's params", count: texts.count,
             seconds: decodeSeconds, note: "the decoding claimJobs does for every job it returns, timed alone", otherCPU: await meter.take()))
         return results
     }
@@ -764,16 +782,6 @@ struct StoreBench: Sendable {
             return (total, slowest, await meter.share(from: before, to: meter.sample(), seconds: total))
         }
 
-        // A prototype of optimistic idempotency: a plain INSERT, and ON CONFLICT only for a
-        // batch the server refused with a unique violation (a retransmission).
-        func optimisticInsert(_ batch: PointArrays) async throws {
-            do {
-                try await bareInsert(batch, onConflict: false)
-            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-                try await bareInsert(batch, onConflict: true)
-            }
-        }
-
         func count(_ table: String) async throws -> Int64 {
             try await first(Int64.self, sql: "SELECT count(*)::bigint FROM \(table)") ?? 0
         }
@@ -806,19 +814,14 @@ struct StoreBench: Sendable {
         let stored = try await count("sweep.metrics")
         guard stored == Int64(points.count) else { throw CommandFailure("sweep.metrics holds \(stored) points, expected \(points.count)") }
 
-        let optimistic = try await measure("optimistic INSERT", fresh: true, arrays.count) { try await optimisticInsert(arrays[$0]) }
-        let optimisticRetransmit = try await measure("retransmit, optimistic INSERT", fresh: false, retransmitBatches) { try await optimisticInsert(arrays[$0]) }
-        let optimisticRows = try await count("bench.metrics")
-        guard optimisticRows == Int64(points.count) else { throw CommandFailure("the optimistic loop stored \(optimisticRows) points, expected \(points.count)") }
         try await resetTables()
 
-        for (name, figure) in [("bare INSERT", plain), ("bare INSERT … ON CONFLICT DO NOTHING", conflict), ("SweepStore.ingest", ingest),
-                               ("optimistic INSERT (prototype)", optimistic)] {
+        for (name, figure) in [("bare INSERT", plain), ("bare INSERT … ON CONFLICT DO NOTHING", conflict), ("SweepStore.ingest", ingest)] {
             print(String(format: "%@: %.3f s, %.0f points/s, slowest batch %.0f points/s", name, figure.0, Double(points.count) / figure.0,
                          Double(settings.metricBatch) / figure.1))
         }
-        print(String(format: "retransmit of %d points: bare ON CONFLICT %.3f s, SweepStore.ingest %.3f s (0 new points), optimistic INSERT %.3f s",
-                     retransmitCount, conflictRetransmit.0, retransmit.0, optimisticRetransmit.0))
+        print(String(format: "retransmit of %d points: bare ON CONFLICT %.3f s, SweepStore.ingest %.3f s (0 new points)",
+                     retransmitCount, conflictRetransmit.0, retransmit.0))
 
         let group = "ingest"
         let slowest = { (figure: (Double, Double, Double?, Int)) in String(format: "slowest batch %.0f points/s", Double(self.settings.metricBatch) / figure.1) }
@@ -837,14 +840,6 @@ struct StoreBench: Sendable {
                              seconds: conflictRetransmit.0, otherCPU: conflictRetransmit.2, tries: conflictRetransmit.3),
             StoreBenchResult(group: group, kind: .variant, what: "retransmit: SweepStore.ingest (0 new rows)", count: retransmitCount,
                              seconds: retransmit.0, comparedTo: "retransmit: bare", ratio: conflictRetransmit.0 / retransmit.0, otherCPU: retransmit.2, tries: retransmit.3),
-            StoreBenchResult(group: group, kind: .variant, what: "optimistic INSERT, ON CONFLICT only after a 23505 (prototype SQL)", count: points.count,
-                             seconds: optimistic.0, comparedTo: "bare INSERT", ratio: plain.0 / optimistic.0,
-                             target: "(≥ 150,000/s and ≥ 0.70 of bare)",
-                             met: Double(points.count) / optimistic.0 >= 150_000 && plain.0 / optimistic.0 >= 0.70,
-                             note: "written in StoreBenchmark.swift, not a SweepStore API: " + slowest(optimistic), otherCPU: optimistic.2, tries: optimistic.3),
-            StoreBenchResult(group: group, kind: .variant, what: "retransmit: optimistic INSERT (refused, then ON CONFLICT)", count: retransmitCount,
-                             seconds: optimisticRetransmit.0, comparedTo: "retransmit: bare", ratio: conflictRetransmit.0 / optimisticRetransmit.0,
-                             otherCPU: optimisticRetransmit.2, tries: optimisticRetransmit.3),
         ]
     }
 

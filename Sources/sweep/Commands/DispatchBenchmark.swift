@@ -1,0 +1,342 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+import SweepCore
+import SweepStore
+import SweepWire
+
+/// `sweep bench dispatch`: many simulated workers (real DEALER sockets speaking the protocol)
+/// on one coordinator process; the coordinator's CPU and memory, and how long a free slot
+/// waits for its next ASSIGN.
+struct DispatchBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispatch",
+        abstract: "Simulate many workers on one coordinator: dispatch latency, coordinator CPU and memory (use a release build).",
+        discussion: """
+            Starts `sweep coordinator` as a child process on a new database sweep_bench_<pid> \
+            (DATABASE_URL, else the private server), fills it with no-op jobs, and connects \
+            --workers simulated workers from this process, each a DEALER socket with one slot, \
+            all driven by one thread. A simulated worker says HELLO, heartbeats every \
+            --heartbeat-ms, answers each ASSIGN with STARTED at once and with RESULT after a \
+            job time drawn uniformly from [0.5, 1.5] x --job-seconds. Dispatch latency is the \
+            time from a slot becoming free (WELCOME, or the RESULT sent) to the next ASSIGN \
+            arriving, counted for slots freed after the warm-up.
+            """
+    )
+
+    @Option(name: .long, help: "Simulated workers (one slot each).")
+    var workers = 1000
+
+    @Option(name: .long, help: "Heartbeat interval of workers and coordinator, in milliseconds.")
+    var heartbeatMs = 1000
+
+    @Option(name: .long, help: "Mean job time in seconds (each job takes 0.5 to 1.5 times this).")
+    var jobSeconds = 1.0
+
+    @Option(name: .long, help: "Seconds measured, after the warm-up.")
+    var seconds = 30.0
+
+    @Option(name: .long, help: "Seconds of warm-up (connecting, first assignments) not measured.")
+    var warmup = 10.0
+
+    @Flag(name: .long, help: "Keep the benchmark database for inspection.")
+    var keepDatabase = false
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard workers >= 1, heartbeatMs >= 10, jobSeconds > 0, seconds > 0, warmup >= 0 else {
+            throw ValidationError("--workers, --heartbeat-ms, --job-seconds and --seconds must be positive")
+        }
+        let logger = CLILogging.logger("sweep.bench.dispatch")
+        let server = try database.resolve(logger: logger)
+        let name = "sweep_bench_\(ProcessInfo.processInfo.processIdentifier)"
+        try await BenchDatabase.create(name, on: server, logger: logger)
+        let url = server.with(database: name)
+        defer {
+            if keepDatabase { print("kept the database \(name)") }
+        }
+        do {
+            try await measure(url: url, logger: logger)
+        } catch {
+            if !keepDatabase { try? await BenchDatabase.drop(name, on: server, logger: logger) }
+            throw BenchDatabase.explain(error)
+        }
+        if !keepDatabase { try await BenchDatabase.drop(name, on: server, logger: logger) }
+    }
+
+    private func measure(url: DatabaseURL, logger: Logger) async throws {
+        // Enough jobs that the queue never runs dry: every slot busy for the whole run, twice over.
+        let total = warmup + seconds + 10
+        let jobCount = max(1000, Int(Double(workers) * total / jobSeconds * 2))
+        let yaml = """
+            name: dispatch-bench
+            method: grid
+            kernel: noop
+            parameters:
+              i: {min: 1, max: \(jobCount)}
+            """
+        let spec = try SweepFile.parse(text: yaml, file: "<dispatch-bench>").spec
+        let jobs = try Expander.expand(spec, options: ExpansionOptions(maxJobs: jobCount)).jobs
+        try await withStore(url, logger: logger) { store in
+            _ = try await store.enqueue(name: "dispatch-bench", sourceFile: nil, yaml: yaml, spec: spec, jobs: jobs)
+        }
+        print("database: \(url), \(jobs.count) no-op jobs queued")
+
+        let port = Int.random(in: 20_000...60_000)
+        let endpoint = "tcp://127.0.0.1:\(port)"
+        setenv("DATABASE_URL", url.urlString, 1)
+        let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-bench-dispatch-\(getpid()).log").path
+        let coordinator = try SpawnedProcess(
+            argv: [SpawnedProcess.selfPath, "coordinator", "--bind", endpoint, "--heartbeat-ms", "\(heartbeatMs)"],
+            logFile: logFile)
+        defer {
+            coordinator.terminate()
+            coordinator.wait()
+        }
+        print("coordinator pid \(coordinator.pid) on \(endpoint) (log \(logFile)); \(workers) simulated workers, heartbeat \(heartbeatMs) ms, jobs of \(jobSeconds) s on average")
+        try await Task.sleep(for: .seconds(1))
+
+        let settings = DispatchSimulation.Settings(
+            endpoint: endpoint, workers: workers, heartbeat: .milliseconds(heartbeatMs), jobSeconds: jobSeconds,
+            warmup: .milliseconds(Int64(warmup * 1000)), measured: .milliseconds(Int64(seconds * 1000)))
+        let pid = coordinator.pid
+        let report = try await DispatchSimulation.run(settings) { phase in
+            switch phase {
+            case .measuring: ProcessSample.take(pid: pid)
+            case .done: ProcessSample.take(pid: pid)
+            }
+        }
+        let recorded = try await withStore(url, logger: logger, migrate: false) { store in
+            try await store.count("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'succeeded'")
+        }
+        report.print(coordinatorJobsRecorded: Int(recorded), workers: workers)
+    }
+}
+
+/// CPU time and memory of a process, from /proc.
+struct ProcessSample: Sendable {
+    var at: ContinuousClock.Instant
+    /// User plus system CPU seconds so far.
+    var cpuSeconds: Double
+    /// Resident memory now, and its peak, in bytes.
+    var residentBytes: Int
+    var peakResidentBytes: Int
+
+    static func take(pid: pid_t) -> ProcessSample {
+        var sample = ProcessSample(at: .now, cpuSeconds: 0, residentBytes: 0, peakResidentBytes: 0)
+        if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+           let close = stat.lastIndex(of: ")") {
+            // Fields after the command name: state is field 3, utime 14, stime 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) {
+                sample.cpuSeconds = (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+            }
+        }
+        if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) {
+            for line in status.split(separator: "\n") {
+                let kilobytes = (Int(line.filter(\.isNumber)) ?? 0) * 1024
+                if line.hasPrefix("VmRSS:") { sample.residentBytes = kilobytes }
+                if line.hasPrefix("VmHWM:") { sample.peakResidentBytes = kilobytes }
+            }
+        }
+        return sample
+    }
+}
+
+/// Creating and dropping a benchmark's own database.
+enum BenchDatabase {
+    static func create(_ name: String, on server: DatabaseURL, logger: Logger) async throws {
+        do {
+            try await withStore(server, logger: logger, migrate: false) { admin in
+                _ = try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+            }
+        } catch let error as PSQLError {
+            throw CommandFailure("could not create the benchmark database \(name) on \(server): \(error.serverInfo?[.message] ?? "\(error.code)"); the benchmark needs a role that may create databases (the private server's does)")
+        }
+    }
+
+    /// A PostgreSQL error with the server's message and the statement (a benchmark's SQL is ours).
+    static func explain(_ error: any Error) -> any Error {
+        guard let error = error as? PSQLError else { return error }
+        return CommandFailure("PostgreSQL: \(error.serverInfo?[.message] ?? "\(error.code)") in: \(error.query?.sql.prefix(300) ?? "?")")
+    }
+
+    static func drop(_ name: String, on server: DatabaseURL, logger: Logger) async throws {
+        try await withStore(server, logger: logger, migrate: false) { admin in
+            _ = try await admin.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
+        }
+    }
+}
+
+/// The simulated workers: one thread drives every socket.
+enum DispatchSimulation {
+    struct Settings: Sendable {
+        var endpoint: String
+        var workers: Int
+        var heartbeat: Duration
+        var jobSeconds: Double
+        var warmup: Duration
+        var measured: Duration
+    }
+
+    enum Phase: Sendable { case measuring, done }
+
+    struct Report: Sendable {
+        var latencies: [Double] = []
+        var assigned = 0
+        var assignedMeasured = 0
+        var resultsSent = 0
+        var resultsMeasured = 0
+        var stops = 0
+        var errors = 0
+        var welcomes = 0
+        var heartbeatsSent = 0
+        var measuredSeconds = 0.0
+        var before: ProcessSample?
+        var after: ProcessSample?
+
+        func print(coordinatorJobsRecorded: Int, workers: Int) {
+            let sorted = latencies.sorted()
+            func quantile(_ q: Double) -> Double {
+                guard !sorted.isEmpty else { return .nan }
+                return sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1)]
+            }
+            Swift.print(String(format: "welcomed %d of %d workers; heartbeats sent %d; STOPs %d; ERRORs %d", welcomes, workers, heartbeatsSent, stops, errors))
+            Swift.print(String(format: "measured %.1f s: %d ASSIGNs (%.0f/s), %d RESULTs sent (%.0f jobs/s); %d jobs recorded succeeded in all",
+                               measuredSeconds, assignedMeasured, Double(assignedMeasured) / measuredSeconds,
+                               resultsMeasured, Double(resultsMeasured) / measuredSeconds, coordinatorJobsRecorded))
+            Swift.print(String(format: "dispatch latency (slot free -> ASSIGN), %d samples: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms",
+                               sorted.count, quantile(0.5) * 1000, quantile(0.9) * 1000, quantile(0.99) * 1000, (sorted.last ?? .nan) * 1000))
+            if let before, let after {
+                let wall = Double((after.at - before.at).components.seconds) + Double((after.at - before.at).components.attoseconds) * 1e-18
+                Swift.print(String(format: "coordinator: %.2f CPU-s over %.1f s (%.1f%% of one CPU); resident %.1f MB, peak %.1f MB",
+                                   after.cpuSeconds - before.cpuSeconds, wall, (after.cpuSeconds - before.cpuSeconds) / wall * 100,
+                                   Double(after.residentBytes) / 1e6, Double(after.peakResidentBytes) / 1e6))
+            }
+        }
+    }
+
+    /// Runs the simulation on a thread of its own; `sample` is called at the start and the
+    /// end of the measured interval.
+    static func run(_ settings: Settings, sample: @escaping @Sendable (Phase) -> ProcessSample) async throws -> Report {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                do {
+                    continuation.resume(returning: try simulate(settings, sample: sample))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    private struct SimulatedWorker {
+        var socket: ZMQSocket
+        var id: String
+        var seq: Int64 = 0
+        var freeSince: ContinuousClock.Instant?
+        var running: [AttemptID: ContinuousClock.Instant] = [:]
+        var nextHeartbeat: ContinuousClock.Instant
+    }
+
+    private static func simulate(_ settings: Settings, sample: @Sendable (Phase) -> ProcessSample) throws -> Report {
+        let context = try ZMQContext(maxSockets: Int32(settings.workers + 64))
+        var random = SystemRandomNumberGenerator()
+        let start = ContinuousClock.now
+        var simulated: [SimulatedWorker] = []
+        simulated.reserveCapacity(settings.workers)
+        let prefix = "sim-\(getpid())"
+        for index in 0..<settings.workers {
+            var options = SocketOptions()
+            options.identity = Array("\(prefix)-\(index)".utf8)
+            let socket = try ZMQSocket(context: context, kind: .dealer, options: options)
+            try socket.connect(settings.endpoint)
+            let id = "\(prefix)-\(index)"
+            let hello = Hello(worker: id, host: "simulated", pid: Int(getpid()), slots: 1, gpus: [], labels: [:], kernels: ["noop"], running: [])
+            try socket.send(FrameCodec.encode(hello.message))
+            // Heartbeats spread over the interval, as independent workers' would be.
+            let offset = settings.heartbeat * (Double(index) / Double(settings.workers))
+            simulated.append(SimulatedWorker(socket: socket, id: id, nextHeartbeat: start + offset + settings.heartbeat))
+        }
+        defer { for worker in simulated { worker.socket.close() } }
+
+        var report = Report()
+        let measureFrom = start + settings.warmup
+        let measureUntil = measureFrom + settings.measured
+        var measuring = false
+        let sockets = simulated.map(\.socket)
+        while true {
+            let now = ContinuousClock.now
+            if !measuring, now >= measureFrom {
+                measuring = true
+                report.before = sample(.measuring)
+            }
+            if now >= measureUntil { break }
+            let ready = try ZMQSocket.poll(sockets, timeout: 2)
+            for index in ready {
+                while let frames = try simulated[index].socket.receive(dontWait: true) {
+                    let arrived = ContinuousClock.now
+                    guard case .success(let message) = FrameCodec.decode(frames) else {
+                        report.errors += 1
+                        continue
+                    }
+                    switch message.command {
+                    case .welcome:
+                        report.welcomes += 1
+                        if simulated[index].running.isEmpty { simulated[index].freeSince = arrived }
+                    case .assign:
+                        let assign = try Assign(message)
+                        report.assigned += 1
+                        if let free = simulated[index].freeSince, free >= measureFrom, arrived < measureUntil {
+                            report.latencies.append(seconds(arrived - free))
+                            report.assignedMeasured += 1
+                        }
+                        simulated[index].freeSince = nil
+                        simulated[index].seq += 1
+                        try simulated[index].socket.send(FrameCodec.encode(Started(seq: simulated[index].seq, attempt: assign.attempt).message))
+                        let factor = Double.random(in: 0.5...1.5, using: &random)
+                        simulated[index].running[assign.attempt] = arrived + .milliseconds(Int64(settings.jobSeconds * factor * 1000))
+                    case .stop:
+                        report.stops += 1
+                    case .error:
+                        report.errors += 1
+                    default:
+                        break
+                    }
+                }
+            }
+            let after = ContinuousClock.now
+            for index in simulated.indices {
+                if !simulated[index].running.isEmpty {
+                    for (attempt, end) in simulated[index].running where end <= after {
+                        simulated[index].running[attempt] = nil
+                        simulated[index].seq += 1
+                        let result = AttemptResult(seq: simulated[index].seq, attempt: attempt, outcome: .succeeded, exitStatus: nil,
+                                                   error: nil, logTail: nil, finalMetrics: [:])
+                        try simulated[index].socket.send(FrameCodec.encode(result.message))
+                        report.resultsSent += 1
+                        if after >= measureFrom, after < measureUntil { report.resultsMeasured += 1 }
+                        simulated[index].freeSince = after
+                    }
+                }
+                if after >= simulated[index].nextHeartbeat {
+                    let beat = WorkerHeartbeat(freeSlots: simulated[index].running.isEmpty ? 1 : 0, running: Array(simulated[index].running.keys))
+                    try simulated[index].socket.send(FrameCodec.encode(beat.message))
+                    report.heartbeatsSent += 1
+                    simulated[index].nextHeartbeat += settings.heartbeat
+                }
+            }
+        }
+        report.after = sample(.done)
+        report.measuredSeconds = seconds(settings.measured)
+        return report
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}
