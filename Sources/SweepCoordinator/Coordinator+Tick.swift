@@ -7,18 +7,34 @@ import SweepWire
 /// The periodic work: writing batches, dispatching, heartbeats, liveness, leases, reclaims,
 /// cancellations.
 extension Coordinator {
-    func tick() async {
+    /// One round of periodic work; returns whether it wrote or claimed anything, in which
+    /// case the loop goes round again at once instead of sleeping.
+    @discardableResult
+    func tick() async -> Bool {
         let now = ContinuousClock.now
         let metricsDue = pendingPoints.count >= configuration.metricFlushPoints
             || pendingPointsSince.map { now - $0 >= configuration.metricFlushInterval } ?? false
         let reportsDue = pendingReportsSince.map { now - $0 >= configuration.reportFlushInterval } ?? false
-        if metricsDue || reportsDue { await flush(force: metricsDue) }
-
         if now - lastPoll >= configuration.pollInterval {
             lastPoll = now
             wantDispatch = true
         }
-        if wantDispatch, !stopping { await dispatch() }
+        let flushDue = metricsDue || reportsDue
+        let dispatchDue = wantDispatch && !stopping
+        let assignedBefore = counters.assigned
+        // Writing what workers reported and claiming for free slots are independent (the
+        // slots were freed when the reports arrived): both round trips at once.
+        switch (flushDue, dispatchDue) {
+        case (true, true):
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.flush(force: metricsDue) }
+                group.addTask { await self.dispatch() }
+            }
+        case (true, false): await flush(force: metricsDue)
+        case (false, true): await dispatch()
+        case (false, false): break
+        }
+        let busy = flushDue || counters.assigned > assignedBefore
 
         if now - lastHeartbeat >= configuration.heartbeatInterval {
             lastHeartbeat = now
@@ -44,6 +60,7 @@ extension Coordinator {
             lastLeaseCheck = now
             await handBackUnrunLeases(now: now)
         }
+        return busy
     }
 
     /// Writes waiting metrics (then their ACKs), starts and results (then theirs). Metrics of
@@ -69,8 +86,12 @@ extension Coordinator {
         if !pendingStarts.isEmpty {
             let starts = pendingStarts
             pendingStarts = []
+            // An attempt whose result is already waiting goes from leased to its end in one
+            // write (record() sets its start time too): a short job costs no separate write.
+            let ending = Set(pendingReports.map { AttemptID(job: $0.report.job, attempt: $0.report.attempt) })
+            let running = starts.filter { !ending.contains($0.attempt) }
             do {
-                try await store.markRunning(starts.map { ($0.attempt.job, $0.attempt.attempt) })
+                if !running.isEmpty { try await store.markRunning(running.map { ($0.attempt.job, $0.attempt.attempt) }) }
                 for start in starts { send(Ack(seq: start.seq, status: .ok).message, to: start.identity) }
             } catch {
                 logger.warning("could not mark attempts running", metadata: ["sweep.error": "\(error)"])

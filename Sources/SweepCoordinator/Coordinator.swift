@@ -123,8 +123,11 @@ public actor Coordinator: Service {
             }
             group.addTask {
                 while !Task.isCancelled {
-                    await self.tick()
-                    try? await Task.sleep(for: .milliseconds(2))
+                    if await self.tick() {
+                        await Task.yield()
+                    } else {
+                        try? await Task.sleep(for: .milliseconds(2))
+                    }
                 }
             }
             // Cancelling run() cancels these children; each loop ends when cancelled.

@@ -153,7 +153,8 @@ extension SweepStore {
                     SELECT * FROM unnest(\(jobs)::bigint[], \(attempts)::integer[], \(metrics)::text[], \(exits)::integer[], \(tails)::text[])
                         AS t(job, attempt, metrics, exit_status, log_tail)
                 ), changed AS (
-                    UPDATE sweep.jobs j SET state = 'succeeded', finished_at = now(), final_metrics = input.metrics::jsonb,
+                    UPDATE sweep.jobs j SET state = 'succeeded', started_at = coalesce(j.started_at, now()), finished_at = now(),
+                        final_metrics = input.metrics::jsonb,
                         lease_owner = NULL, lease_expires_at = NULL
                     FROM input
                     WHERE j.id = input.job AND j.attempt = input.attempt AND j.state::text IN ('leased', 'running')

@@ -41,7 +41,7 @@ extension SweepStore {
         let metrics = ParamValue.object(finalMetrics.mapValues { $0.isFinite ? .double($0) : .null }).canonicalJSON
         return try await report(
             job: job, attempt: attempt, from: [.leased, .running],
-            set: "state = 'succeeded', finished_at = now(), final_metrics = input.payload::jsonb",
+            set: "state = 'succeeded', started_at = coalesce(j.started_at, now()), finished_at = now(), final_metrics = input.payload::jsonb",
             payload: metrics, attemptOutcome: "succeeded", end: end)
     }
 
@@ -49,7 +49,7 @@ extension SweepStore {
     public func stop(job: Int64, attempt: Int, reason: String, end: AttemptEnd = AttemptEnd()) async throws -> ReportOutcome {
         try await report(
             job: job, attempt: attempt, from: [.leased, .running],
-            set: "state = 'stopped', finished_at = now(), stop_reason = input.payload",
+            set: "state = 'stopped', started_at = coalesce(j.started_at, now()), finished_at = now(), stop_reason = input.payload",
             payload: reason, attemptOutcome: "stopped", end: end)
     }
 
