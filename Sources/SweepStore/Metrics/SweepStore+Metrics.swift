@@ -50,10 +50,8 @@ extension SweepStore {
             let jobs = batch.map(\.job), attempts = batch.map { Int32($0.attempt) }
             let steps = batch.map(\.step), names = batch.map(\.name), values = batch.map(\.value)
             do {
-                try await client.query("""
-                    INSERT INTO sweep.metrics (job_id, attempt, step, name, value)
-                    SELECT * FROM unnest(\(jobs)::bigint[], \(attempts)::integer[], \(steps)::bigint[], \(names)::text[], \(values)::double precision[])
-                    """, logger: logger)
+                let insert = InsertPointsStatement(jobs: jobs, attempts: attempts, steps: steps, names: names, values: values)
+                for try await _ in try await client.execute(insert, logger: logger) {}
                 inserted += batch.count
             } catch let error as PSQLError where error.sqlState == "23505" {
                 let rows = try await client.query("""

@@ -148,27 +148,10 @@ extension SweepStore {
             let metrics = successes.map { ParamValue.object(reports[$0].finalMetrics.mapValues { $0.isFinite ? .double($0) : .null }).canonicalJSON }
             let exits = successes.map { Int32(truncatingIfNeeded: reports[$0].end.exitStatus ?? 0) }
             let tails = successes.map { reports[$0].end.logTail ?? "" }
-            let rows = try await client.query("""
-                WITH input AS (
-                    SELECT * FROM unnest(\(jobs)::bigint[], \(attempts)::integer[], \(metrics)::text[], \(exits)::integer[], \(tails)::text[])
-                        AS t(job, attempt, metrics, exit_status, log_tail)
-                ), changed AS (
-                    UPDATE sweep.jobs j SET state = 'succeeded', started_at = coalesce(j.started_at, now()), finished_at = now(),
-                        final_metrics = input.metrics::jsonb,
-                        lease_owner = NULL, lease_expires_at = NULL
-                    FROM input
-                    WHERE j.id = input.job AND j.attempt = input.attempt AND j.state::text IN ('leased', 'running')
-                    RETURNING j.id, j.attempt
-                ), closed AS (
-                    UPDATE sweep.attempts a SET ended_at = now(), outcome = 'succeeded', exit_status = input.exit_status,
-                        log_tail = nullif(input.log_tail, '')
-                    FROM changed JOIN input ON input.job = changed.id AND input.attempt = changed.attempt
-                    WHERE a.job_id = changed.id AND a.attempt = changed.attempt
-                )
-                SELECT id FROM changed
-                """, logger: logger)
+            let rows = try await client.execute(
+                RecordSuccessesStatement(jobs: jobs, attempts: attempts, metrics: metrics, exitStatuses: exits, logTails: tails), logger: logger)
             var applied = Set<Int64>()
-            for try await id in rows.decode(Int64.self) { applied.insert(id) }
+            for try await id in rows { applied.insert(id) }
             for index in successes where !applied.contains(reports[index].job) {
                 outcomes[index] = .stale(state: nil, attempt: nil)
             }
@@ -188,11 +171,7 @@ extension SweepStore {
     public func markRunning(_ attempts: [(job: Int64, attempt: Int)]) async throws {
         guard !attempts.isEmpty else { return }
         let jobs = attempts.map(\.job), numbers = attempts.map { Int32($0.attempt) }
-        try await client.query("""
-            UPDATE sweep.jobs j SET state = 'running', started_at = coalesce(j.started_at, now())
-            FROM unnest(\(jobs)::bigint[], \(numbers)::integer[]) AS t(job, attempt)
-            WHERE j.id = t.job AND j.attempt = t.attempt AND j.state = 'leased'
-            """, logger: logger)
+        for try await _ in try await client.execute(MarkRunningStatement(jobs: jobs, attempts: numbers), logger: logger) {}
     }
 
     /// Of the given attempts, those whose job no longer runs under that attempt (cancelled,

@@ -1,0 +1,154 @@
+import PostgresNIO
+
+// The statements the coordinator sends for every job, as prepared statements: PostgresNIO
+// prepares each once per connection and then only binds and executes it, where an unnamed
+// statement is parsed and planned on every call. While slots free up a few at a time the
+// coordinator claims and records in small batches, and planning was then a large part of
+// the server's work per job (see BENCHMARKS.md).
+
+/// `claimJobs(forSlots:)`: single-slot, GPU-free jobs for one slot owner each.
+struct ClaimForSlotsStatement: PostgresPreparedStatement {
+    static let sql = """
+        WITH locked AS (
+            SELECT j.id, j.priority
+            FROM sweep.jobs j
+            JOIN sweep.sweeps s ON s.id = j.sweep_id
+            WHERE j.state = 'queued' AND j.scheduled_at <= now() AND s.state = 'active'
+              AND j.slots = 1 AND j.gpus = 0 AND j.labels <@ $1::jsonb
+              AND (s.kernel IS NULL OR $2::text[] IS NULL OR s.kernel = ANY($2::text[]))
+            ORDER BY j.priority DESC, j.id
+            LIMIT $3
+            FOR UPDATE OF j SKIP LOCKED
+        ), numbered AS (
+            SELECT id, row_number() OVER (ORDER BY priority DESC, id) AS n FROM locked
+        ), slots AS (
+            SELECT owner, n FROM unnest($4::text[]) WITH ORDINALITY AS t(owner, n)
+        ), claimed AS (
+            UPDATE sweep.jobs j
+            SET state = 'leased', attempt = j.attempt + 1, lease_owner = slots.owner,
+                lease_expires_at = now() + make_interval(secs => $5::double precision)
+            FROM numbered JOIN slots USING (n)
+            WHERE j.id = numbered.id
+            RETURNING j.id, j.sweep_id, j.attempt, j.params::text AS params, j.seed, j.rung, j.config_hash,
+                      j.slots, j.gpus, j.lease_owner, j.priority
+        ), recorded AS (
+            INSERT INTO sweep.attempts (job_id, attempt, worker, host)
+            SELECT id, attempt, lease_owner, $6::text FROM claimed
+        )
+        SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM claimed ORDER BY priority DESC, id
+        """
+    typealias Row = (String, Int64, Int64, Int32, String, Int64, Int32?, String, Int32, Int32)
+
+    var labelsJSON: String
+    var kernels: [String]?
+    var owners: [String]
+    var host: String
+    var leaseSeconds: Double
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 6)
+        bindings.append(labelsJSON)
+        if let kernels { bindings.append(kernels) } else { bindings.appendNull() }
+        bindings.append(Int64(owners.count))
+        bindings.append(owners)
+        bindings.append(leaseSeconds)
+        bindings.append(host)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        try row.decode(Row.self)
+    }
+}
+
+/// `record(_:)`: many successes, each fenced on its attempt.
+struct RecordSuccessesStatement: PostgresPreparedStatement {
+    static let sql = """
+        WITH input AS (
+            SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::integer[], $5::text[])
+                AS t(job, attempt, metrics, exit_status, log_tail)
+        ), changed AS (
+            UPDATE sweep.jobs j SET state = 'succeeded', started_at = coalesce(j.started_at, now()), finished_at = now(),
+                final_metrics = input.metrics::jsonb, lease_owner = NULL, lease_expires_at = NULL
+            FROM input
+            WHERE j.id = input.job AND j.attempt = input.attempt AND j.state::text IN ('leased', 'running')
+            RETURNING j.id, j.attempt
+        ), closed AS (
+            UPDATE sweep.attempts a SET ended_at = now(), outcome = 'succeeded', exit_status = input.exit_status,
+                log_tail = nullif(input.log_tail, '')
+            FROM changed JOIN input ON input.job = changed.id AND input.attempt = changed.attempt
+            WHERE a.job_id = changed.id AND a.attempt = changed.attempt
+        )
+        SELECT id FROM changed
+        """
+    typealias Row = Int64
+
+    var jobs: [Int64]
+    var attempts: [Int32]
+    var metrics: [String]
+    var exitStatuses: [Int32]
+    var logTails: [String]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(jobs)
+        bindings.append(attempts)
+        bindings.append(metrics)
+        bindings.append(exitStatuses)
+        bindings.append(logTails)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        try row.decode(Row.self)
+    }
+}
+
+/// `markRunning(_:)`: leased → running for many attempts.
+struct MarkRunningStatement: PostgresPreparedStatement {
+    static let sql = """
+        UPDATE sweep.jobs j SET state = 'running', started_at = coalesce(j.started_at, now())
+        FROM unnest($1::bigint[], $2::integer[]) AS t(job, attempt)
+        WHERE j.id = t.job AND j.attempt = t.attempt AND j.state = 'leased'
+        """
+    typealias Row = ()
+
+    var jobs: [Int64]
+    var attempts: [Int32]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(jobs)
+        bindings.append(attempts)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {}
+}
+
+/// `ingest(_:)`'s fast path: a plain INSERT of a batch of points.
+struct InsertPointsStatement: PostgresPreparedStatement {
+    static let sql = """
+        INSERT INTO sweep.metrics (job_id, attempt, step, name, value)
+        SELECT * FROM unnest($1::bigint[], $2::integer[], $3::bigint[], $4::text[], $5::double precision[])
+        """
+    typealias Row = ()
+
+    var jobs: [Int64]
+    var attempts: [Int32]
+    var steps: [Int64]
+    var names: [String]
+    var values: [Double]
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(jobs)
+        bindings.append(attempts)
+        bindings.append(steps)
+        bindings.append(names)
+        bindings.append(values)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {}
+}
