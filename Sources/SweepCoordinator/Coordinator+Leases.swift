@@ -28,12 +28,16 @@ extension Coordinator {
         do {
             leases = try await store.leases(heldBy: settled)
         } catch {
-            logger.warning("could not read the leases of workers", metadata: ["sweep.error": "\(error)"])
+            logger.warning("could not read the leases of workers", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
             return
         }
         var unlisted: [AttemptID: ContinuousClock.Instant] = [:]
+        // A RESULT not yet recorded is no sign of a lost lease; one older than a few resend
+        // intervals whose worker never resent it is forgotten.
+        unrecordedResults = unrecordedResults.filter { now - $0.value < configuration.ackTimeout * 6 }
         for held in leases {
             let lease = (owner: held.owner, attempt: AttemptID(job: held.job, attempt: held.attempt), started: held.started)
+            guard unrecordedResults[lease.attempt] == nil else { continue }
             guard let worker = workers[lease.owner], now - worker.joinedAt >= window,
                   !worker.reportedRunning.contains(lease.attempt) else { continue }
             if let sent = worker.assignedAt[lease.attempt], now - sent < window { continue }

@@ -62,6 +62,7 @@ extension Coordinator {
                     end: AttemptEnd(exitStatus: result.exitStatus, error: result.error, logTail: result.logTail),
                     stopReason: stopsSent.contains(result.attempt) ? "stopped by the coordinator" : nil)
                 pendingReports.append((identity, result.seq, report))
+                unrecordedResults[result.attempt] = ContinuousClock.now
                 if pendingReportsSince == nil { pendingReportsSince = ContinuousClock.now }
             case .drain:
                 workers[workerID]?.draining = true
@@ -118,7 +119,7 @@ extension Coordinator {
         do {
             try await store.registerWorker(WorkerRecord(id: hello.worker, host: hello.host, slots: hello.slots, gpus: hello.gpus, labels: hello.labels, kernels: hello.kernels))
         } catch {
-            logger.warning("could not record a worker", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.error": "\(error)"])
+            logger.warning("could not record a worker", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.error": "\(SweepStore.describe(error))"])
         }
         let welcome = Welcome(
             coordinator: configuration.coordinatorID, heartbeatMilliseconds: Int(configuration.heartbeatInterval.milliseconds),

@@ -7,8 +7,9 @@ import SweepWire
 /// The periodic work: writing batches, dispatching, heartbeats, liveness, leases, reclaims,
 /// cancellations.
 extension Coordinator {
-    /// One round of periodic work; returns whether it wrote or claimed anything, in which
-    /// case the loop goes round again at once instead of sleeping.
+    /// One round of the hot work, writing what workers reported and dispatching; returns
+    /// whether it wrote or claimed anything, in which case the loop goes round again at once
+    /// instead of sleeping.
     @discardableResult
     func tick() async -> Bool {
         let now = ContinuousClock.now
@@ -34,8 +35,14 @@ extension Coordinator {
         case (false, true): await dispatch()
         case (false, false): break
         }
-        let busy = flushDue || counters.assigned > assignedBefore
+        return flushDue || counters.assigned > assignedBefore
+    }
 
+    /// The slower bookkeeping, in a loop of its own so that its round trips (which touch every
+    /// worker's leases) never hold up writing reports and dispatching: heartbeats and
+    /// liveness, lease renewal, reclaims, cancellations, leases nobody runs.
+    func maintain() async {
+        let now = ContinuousClock.now
         if now - lastHeartbeat >= configuration.heartbeatInterval {
             lastHeartbeat = now
             await heartbeat(now: now)
@@ -49,7 +56,7 @@ extension Coordinator {
                     logger.info("reclaimed leases", metadata: ["sweep.reclaim.expired": "\(result.expired)", "sweep.reclaim.requeued": "\(result.requeued)", "sweep.reclaim.dead": "\(result.dead)"])
                 }
             } catch {
-                logger.warning("could not reclaim leases", metadata: ["sweep.error": "\(error)"])
+                logger.warning("could not reclaim leases", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
             }
         }
         if now - lastSupersededCheck >= configuration.supersededCheckInterval {
@@ -60,7 +67,6 @@ extension Coordinator {
             lastLeaseCheck = now
             await handBackUnrunLeases(now: now)
         }
-        return busy
     }
 
     /// Writes waiting metrics (then their ACKs), starts and results (then theirs). Metrics of
@@ -80,7 +86,7 @@ extension Coordinator {
                 for ack in acks { send(Ack(seq: ack.seq, status: .ok).message, to: ack.identity) }
             } catch {
                 // Not acknowledged: the workers resend, and ingestion is idempotent.
-                logger.warning("could not write metrics; workers will resend", metadata: ["sweep.error": "\(error)", "sweep.metrics.points": "\(points.count)"])
+                logger.warning("could not write metrics; workers will resend", metadata: ["sweep.error": "\(SweepStore.describe(error))", "sweep.metrics.points": "\(points.count)"])
             }
         }
         if !pendingStarts.isEmpty {
@@ -94,7 +100,7 @@ extension Coordinator {
                 if !running.isEmpty { try await store.markRunning(running.map { ($0.attempt.job, $0.attempt.attempt) }) }
                 for start in starts { send(Ack(seq: start.seq, status: .ok).message, to: start.identity) }
             } catch {
-                logger.warning("could not mark attempts running", metadata: ["sweep.error": "\(error)"])
+                logger.warning("could not mark attempts running", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
             }
         }
         if !pendingReports.isEmpty {
@@ -103,13 +109,14 @@ extension Coordinator {
             pendingReportsSince = nil
             do {
                 let outcomes = try await store.record(reports.map(\.report))
+                for entry in reports { unrecordedResults[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil }
                 for (entry, outcome) in zip(reports, outcomes) {
                     counters.results += 1
                     if outcome != .applied { counters.staleReports += 1 }
                     send(Ack(seq: entry.seq, status: outcome == .applied ? .ok : .stale).message, to: entry.identity)
                 }
             } catch {
-                logger.warning("could not record results; workers will resend", metadata: ["sweep.error": "\(error)"])
+                logger.warning("could not record results; workers will resend", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
             }
         }
         if !pendingStarts.isEmpty || !pendingReports.isEmpty {
@@ -147,7 +154,7 @@ extension Coordinator {
                 claimed = try await store.claimJobs(forSlots: spread, labels: offer.labels, kernels: offer.kernels, host: configuration.coordinatorID,
                                                     leaseDuration: configuration.leaseDuration)
             } catch {
-                logger.warning("could not claim jobs", metadata: ["sweep.error": "\(error)"])
+                logger.warning("could not claim jobs", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
                 return
             }
             for (owner, job) in claimed { await assign(job, to: owner) }
@@ -254,7 +261,7 @@ extension Coordinator {
         do {
             try await store.renewLeases(workers: Array(workers.keys), leaseDuration: configuration.leaseDuration)
         } catch {
-            logger.warning("could not renew leases", metadata: ["sweep.error": "\(error)"])
+            logger.warning("could not renew leases", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
         }
     }
 

@@ -47,6 +47,9 @@ public actor Coordinator: Service {
     var pendingReports: [(identity: [UInt8], seq: Int64, report: AttemptReport)] = []
     var pendingStarts: [(identity: [UInt8], seq: Int64, attempt: AttemptID)] = []
     var pendingReportsSince: ContinuousClock.Instant?
+    /// Attempts whose RESULT arrived and is not yet recorded (waiting, or its write failed and
+    /// the worker will resend it), and when it arrived: their leases are not handed back.
+    var unrecordedResults: [AttemptID: ContinuousClock.Instant] = [:]
     var flushing = false
 
     // Dispatch.
@@ -130,6 +133,12 @@ public actor Coordinator: Service {
                     }
                 }
             }
+            group.addTask {
+                while !Task.isCancelled {
+                    await self.maintain()
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+            }
             // Cancelling run() cancels these children; each loop ends when cancelled.
             await group.waitForAll()
         }
@@ -146,7 +155,7 @@ public actor Coordinator: Service {
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.debug("LISTEN ended; polling meanwhile", metadata: ["sweep.error": "\(error)"])
+                logger.debug("LISTEN ended; polling meanwhile", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
                 try? await Task.sleep(for: .seconds(1))
             }
         }

@@ -43,6 +43,17 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 }
 
+extension SweepStore {
+    /// An error as a log line can show it: for PostgreSQL errors the SQLSTATE and the
+    /// server's message (PostgresNIO's own description hides both), never the statement or
+    /// its values.
+    public static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        guard let state = error.sqlState else { return "PostgreSQL: \(error.code)" }
+        return "PostgreSQL \(state): \(error.serverMessage)"
+    }
+}
+
 extension PSQLError {
     /// The SQLSTATE code the server sent, if any.
     var sqlState: String? { serverInfo?[.sqlState] }

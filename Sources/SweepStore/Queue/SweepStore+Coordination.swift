@@ -103,14 +103,22 @@ extension SweepStore {
         try await client.query("UPDATE sweep.workers SET state = \(state), last_seen_at = now() WHERE id = \(worker)", logger: logger)
     }
 
-    /// Extends the leases of every listed worker, in one statement; returns how many.
+    /// Extends the leases of every listed worker, in one statement; returns how many. Leases
+    /// whose rows are being changed at that moment are left for the next renewal.
     @discardableResult
     public func renewLeases(workers: [String], leaseDuration: Duration) async throws -> Int {
         guard !workers.isEmpty else { return 0 }
         let rows = try await client.query("""
-            WITH renewed AS (
-                UPDATE sweep.jobs SET lease_expires_at = now() + make_interval(secs => \(leaseDuration.seconds))
+            WITH held AS (
+                -- Rows another statement is changing right now (a result being recorded) are
+                -- skipped: they miss one renewal of many, and two multi-row updates taking
+                -- the same rows in different orders could otherwise deadlock.
+                SELECT id FROM sweep.jobs
                 WHERE lease_owner = ANY(\(workers)::text[]) AND state IN ('leased', 'running')
+                FOR UPDATE SKIP LOCKED
+            ), renewed AS (
+                UPDATE sweep.jobs j SET lease_expires_at = now() + make_interval(secs => \(leaseDuration.seconds))
+                FROM held WHERE j.id = held.id AND j.state IN ('leased', 'running')
                 RETURNING 1
             ), seen AS (
                 UPDATE sweep.workers SET last_seen_at = now() WHERE id = ANY(\(workers)::text[])
