@@ -145,4 +145,22 @@ struct EnqueueTests {
                 """) == nil)
         }
     }
+
+    @Test("a job must belong to an existing sweep, and deleting a sweep deletes its jobs and their keys (0006)")
+    func sweepReference() async throws {
+        try await TestDatabase.withStore { store in
+            let sweep = try await store.submit("owned", SweepYAML.grid(values: [1, 2, 3]))
+            _ = try await store.claim(limit: 1)
+            do {
+                try await store.execute("INSERT INTO sweep.jobs (sweep_id, position, params, config_hash, seed) VALUES (987654, 0, '{}', 'x', 0)")
+                Issue.record("a job of a sweep that does not exist was accepted")
+            } catch let error as PSQLError {
+                #expect(error.serverInfo?[.sqlState] == "23503")
+            }
+            try await store.execute("DELETE FROM sweep.sweeps WHERE id = \(sweep.record.id)")
+            #expect(try await store.scalar("SELECT count(*) FROM sweep.jobs WHERE sweep_id = \(sweep.record.id)", as: Int64.self) == 0)
+            #expect(try await store.scalar("SELECT count(*) FROM sweep.job_keys WHERE sweep_id = \(sweep.record.id)", as: Int64.self) == 0)
+            #expect(try await store.scalar("SELECT count(*) FROM sweep.attempts", as: Int64.self) == 0)
+        }
+    }
 }
