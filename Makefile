@@ -32,9 +32,15 @@ build:
 release:
 	$(SWIFT) build -c release --product sweep
 
-## bench: the benchmarks recorded in BENCHMARKS.md (release build).
-bench: deps release
-	$(SWEEP_RELEASE) bench expand
+## bench: every benchmark recorded in BENCHMARKS.md, each against its baselines in the same
+## run (release build in .build-bench; the peers come from pip: optuna, psycopg2-binary,
+## wandb's sweeps, torch; see each script).
+bench: deps
+	Benchmarks/expand/run.sh
+	Benchmarks/store/run.sh
+	SKIP_BUILD=1 Benchmarks/queue/run.sh
+	SKIP_BUILD=1 Benchmarks/dispatch/run.sh
+	Benchmarks/kernels/run.sh
 
 clean:
 	rm -rf .build
