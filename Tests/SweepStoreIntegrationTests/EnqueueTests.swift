@@ -146,7 +146,7 @@ struct EnqueueTests {
         }
     }
 
-    @Test("a job must belong to an existing sweep, and deleting a sweep deletes its jobs and their keys (0006)")
+    @Test("a job must belong to an existing sweep and an attempt to an existing job; deleting a sweep deletes its jobs, their keys and attempts (0006, 0007)")
     func sweepReference() async throws {
         try await TestDatabase.withStore { store in
             let sweep = try await store.submit("owned", SweepYAML.grid(values: [1, 2, 3]))
@@ -157,6 +157,13 @@ struct EnqueueTests {
             } catch let error as PSQLError {
                 #expect(error.serverInfo?[.sqlState] == "23503")
             }
+            do {
+                try await store.execute("INSERT INTO sweep.attempts (job_id, attempt, worker) VALUES (987654, 1, 'w')")
+                Issue.record("an attempt of a job that does not exist was accepted")
+            } catch let error as PSQLError {
+                #expect(error.serverInfo?[.sqlState] == "23503")
+            }
+            #expect(try await store.scalar("SELECT count(*) FROM sweep.attempts", as: Int64.self) == 1)
             try await store.execute("DELETE FROM sweep.sweeps WHERE id = \(sweep.record.id)")
             #expect(try await store.scalar("SELECT count(*) FROM sweep.jobs WHERE sweep_id = \(sweep.record.id)", as: Int64.self) == 0)
             #expect(try await store.scalar("SELECT count(*) FROM sweep.job_keys WHERE sweep_id = \(sweep.record.id)", as: Int64.self) == 0)
