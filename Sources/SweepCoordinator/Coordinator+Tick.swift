@@ -119,7 +119,12 @@ extension Coordinator {
                 logger.warning("could not record results; workers will resend", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
             }
         }
-        if !pendingStarts.isEmpty || !pendingReports.isEmpty {
+        // Due again only while something waits: a flush that wrote only starts used to leave
+        // the clock running, and the hot loop then spun on an empty flush until the next
+        // result arrived.
+        if pendingStarts.isEmpty && pendingReports.isEmpty {
+            pendingReportsSince = nil
+        } else {
             pendingReportsSince = pendingReportsSince ?? ContinuousClock.now
         }
     }
