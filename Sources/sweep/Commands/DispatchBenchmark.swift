@@ -84,8 +84,7 @@ struct DispatchBenchmark: AsyncParsableCommand {
         }
         print("database: \(url), \(jobs.count) no-op jobs queued")
 
-        let port = Int.random(in: 20_000...60_000)
-        let endpoint = "tcp://127.0.0.1:\(port)"
+        let endpoint = "tcp://127.0.0.1:\(try FreePort.pick())"
         setenv("DATABASE_URL", url.urlString, 1)
         let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-bench-dispatch-\(getpid()).log").path
         let coordinator = try SpawnedProcess(
@@ -108,10 +107,36 @@ struct DispatchBenchmark: AsyncParsableCommand {
             case .done: ProcessSample.take(pid: pid)
             }
         }
+        guard report.welcomes > 0 else {
+            throw CommandFailure("no simulated worker was welcomed: did the coordinator start? (see \(logFile))")
+        }
         let recorded = try await withStore(url, logger: logger, migrate: false) { store in
             try await store.count("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'succeeded'")
         }
         report.print(coordinatorJobsRecorded: Int(recorded), workers: workers)
+    }
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
+enum FreePort {
+    static func pick() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw CommandFailure("cannot open a socket to find a free port") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw CommandFailure("cannot bind a socket to find a free port") }
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { throw CommandFailure("cannot read the port the kernel picked") }
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -107,8 +107,7 @@ struct QueueBenchmark: AsyncParsableCommand {
             }
 
             // The cluster: one coordinator process and the worker processes.
-            let port = Int.random(in: 20_000...60_000)
-            let endpoint = "tcp://127.0.0.1:\(port)"
+            let endpoint = "tcp://127.0.0.1:\(try FreePort.pick())"
             setenv("DATABASE_URL", url.urlString, 1)
             let logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-bench-queue-\(getpid())").path
             try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
