@@ -53,7 +53,9 @@ public struct ClaimedJob: Sendable, Hashable {
 
 extension SweepStore {
     /// Claims up to `limit` jobs for a worker, by priority then age, that fit its free slots,
-    /// GPUs, labels and kernels, skipping rows other claimers hold: one statement. Each claimed job
+    /// GPUs, labels and kernels, skipping rows other claimers hold: one statement. (The
+    /// eligible sweeps are an array filter, not a join, for the plan: see
+    /// `ClaimForSlotsStatement`.) Each claimed job
     /// gets a lease of `leaseDuration`, its attempt number incremented, and an attempt row.
     public func claimJobs(limit: Int, for capacity: WorkerCapacity, leaseDuration: Duration) async throws -> [ClaimedJob] {
         guard limit > 0, capacity.freeSlots > 0 else { return [] }
@@ -62,11 +64,13 @@ extension SweepStore {
             WITH locked AS (
                 SELECT j.id, j.slots, j.gpus, j.priority
                 FROM sweep.jobs j
-                JOIN sweep.sweeps s ON s.id = j.sweep_id
-                WHERE j.state = 'queued' AND j.scheduled_at <= now() AND s.state = 'active'
+                WHERE j.state = 'queued' AND j.scheduled_at <= now()
+                  AND EXISTS (SELECT 1 FROM sweep.sweeps s WHERE s.state = 'active'
+                              AND (s.kernel IS NULL OR \(capacity.kernels)::text[] IS NULL OR s.kernel = ANY(\(capacity.kernels)::text[])))
+                  AND j.sweep_id = ANY((SELECT array_agg(s.id) FROM sweep.sweeps s WHERE s.state = 'active'
+                                        AND (s.kernel IS NULL OR \(capacity.kernels)::text[] IS NULL OR s.kernel = ANY(\(capacity.kernels)::text[])))::bigint[])
                   AND j.slots <= \(capacity.freeSlots) AND j.gpus <= \(capacity.freeGPUs)
                   AND j.labels <@ \(labels)::jsonb
-                  AND (s.kernel IS NULL OR \(capacity.kernels)::text[] IS NULL OR s.kernel = ANY(\(capacity.kernels)::text[]))
                 ORDER BY j.priority DESC, j.id
                 LIMIT \(limit)
                 FOR UPDATE OF j SKIP LOCKED
