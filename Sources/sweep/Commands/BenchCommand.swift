@@ -70,11 +70,6 @@ struct ExpandBenchmark: ParsableCommand {
 /// Reads the process's peak resident set from /proc (Linux).
 enum ProcessMemory {
     static func peakResidentBytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let digits = line.filter(\.isNumber)
-            return (Int(digits) ?? 0) * 1024
-        }
-        return 0
+        ProcessSample.take(pid: getpid()).peakResidentBytes
     }
 }

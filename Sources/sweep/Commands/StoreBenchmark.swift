@@ -79,13 +79,7 @@ struct StoreBenchmark: AsyncParsableCommand {
         let server = try database.resolve(logger: logger)
         let benchDatabase = "sweep_bench_\(ProcessInfo.processInfo.processIdentifier)"
 
-        do {
-            try await withStore(server, logger: logger, migrate: false) { admin in
-                _ = try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(benchDatabase)"), logger: logger)
-            }
-        } catch let error as PSQLError {
-            throw CommandFailure("could not create the benchmark database \(benchDatabase) on \(server): \(error.serverInfo?[.message] ?? "\(error.code)"); the benchmark needs a role that may create databases (the private server's does)")
-        }
+        try await BenchDatabase.create(benchDatabase, on: server, logger: logger)
         let url = server.with(database: benchDatabase)
         print("database: \(url) (created for this run), pool of \(url.clientConfiguration.options.maximumConnections) connections")
         let results: [StoreBenchResult]
@@ -94,25 +88,15 @@ struct StoreBenchmark: AsyncParsableCommand {
                 try await StoreBench(store: store, settings: settings, logger: logger).run()
             }
         } catch {
-            if !keepDatabase { try? await dropDatabase(benchDatabase, on: server, logger: logger) }
-            if let error = error as? PSQLError {
-                // The server's message and the statement: this is a benchmark, its SQL is ours.
-                throw CommandFailure("PostgreSQL: \(error.serverInfo?[.message] ?? "\(error.code)") in: \(error.query?.sql.prefix(300) ?? "?")")
-            }
-            throw error
+            if !keepDatabase { try? await BenchDatabase.drop(benchDatabase, on: server, logger: logger) }
+            throw BenchDatabase.explain(error)
         }
         if keepDatabase {
             print("kept the database \(benchDatabase)")
         } else {
-            try await dropDatabase(benchDatabase, on: server, logger: logger)
+            try await BenchDatabase.drop(benchDatabase, on: server, logger: logger)
         }
         StoreBenchResult.printTable(results)
-    }
-
-    private func dropDatabase(_ name: String, on server: DatabaseURL, logger: Logger) async throws {
-        try await withStore(server, logger: logger, migrate: false) { admin in
-            _ = try await admin.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
-        }
     }
 }
 
