@@ -8,12 +8,13 @@ import PostgresNIO
 
 /// `claimJobs(forSlots:)`: single-slot, GPU-free jobs for one slot owner each.
 ///
-/// The eligible sweeps (active, with a kernel the workers have) are computed once, as an
-/// array, and the jobs are filtered by it: written as a join, the planner fetched every queued
-/// job of the sweep through `jobs_by_sweep` and sorted them (7 ms a claim with 10,000 jobs
-/// queued, growing with the queue) instead of reading `jobs_claimable` in order and stopping
-/// after the first few. The EXISTS is a one-time filter: with no eligible sweep nothing is
-/// scanned.
+/// The eligible sweeps (active, with a kernel the workers have) are an array the jobs are
+/// filtered by, and the EXISTS is a one-time filter: with no eligible sweep nothing is
+/// scanned. With current statistics the planner reads `jobs_claimable` in order and stops
+/// after the first few jobs. With statistics from before a large submit (until autovacuum
+/// analyzes sweep.jobs) it instead fetches every queued job of the sweep through
+/// `jobs_by_sweep` and sorts them, about 10 ms per claim with 10,000 queued, whether the
+/// sweeps are joined or filtered like this (Benchmarks/store/claim-plan.sh).
 struct ClaimForSlotsStatement: PostgresPreparedStatement {
     static let sql = """
         WITH locked AS (

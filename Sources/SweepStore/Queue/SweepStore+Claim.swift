@@ -53,9 +53,8 @@ public struct ClaimedJob: Sendable, Hashable {
 
 extension SweepStore {
     /// Claims up to `limit` jobs for a worker, by priority then age, that fit its free slots,
-    /// GPUs, labels and kernels, skipping rows other claimers hold: one statement. (The
-    /// eligible sweeps are an array filter, not a join, for the plan: see
-    /// `ClaimForSlotsStatement`.) Each claimed job
+    /// GPUs, labels and kernels, skipping rows other claimers hold: one statement. (Eligible
+    /// sweeps as in `ClaimForSlotsStatement`.) Each claimed job
     /// gets a lease of `leaseDuration`, its attempt number incremented, and an attempt row.
     public func claimJobs(limit: Int, for capacity: WorkerCapacity, leaseDuration: Duration) async throws -> [ClaimedJob] {
         guard limit > 0, capacity.freeSlots > 0 else { return [] }
