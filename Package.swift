@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SweepCore", targets: ["SweepCore"]),
         .library(name: "SweepStore", targets: ["SweepStore"]),
         .library(name: "SweepWire", targets: ["SweepWire"]),
+        .library(name: "SweepPrediction", targets: ["SweepPrediction"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -30,6 +31,12 @@ let package = Package(
         .target(
             name: "SweepCore",
             dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        // Learning-curve extrapolation, early-stopping policies and scaling-law fits:
+        // pure numerical code, no I/O, the same online (coordinator) and offline (replay).
+        .target(
+            name: "SweepPrediction",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -75,7 +82,7 @@ let package = Package(
         .target(
             name: "SweepCoordinator",
             dependencies: [
-                "SweepWire", "SweepCore", "SweepStore",
+                "SweepWire", "SweepCore", "SweepStore", "SweepPrediction",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -91,6 +98,7 @@ let package = Package(
                 "SweepWorker",
                 "SweepKernels",
                 "SweepCoordinator",
+                "SweepPrediction",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -103,6 +111,11 @@ let package = Package(
             name: "SweepCoreTests",
             dependencies: ["SweepCore"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SweepPredictionTests",
+            dependencies: ["SweepPrediction"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
