@@ -20,24 +20,30 @@ public struct HyperbandSpec: Sendable, Hashable, Codable {
         self.strict = strict
     }
 
-    /// The steps at which runs are judged: min_iter·eta^k, or max_iter/eta^k for k in 1...s.
+    /// The bands at which runs are judged, as W&B computes them: `int(min_iter·eta^k)` for
+    /// k = 0, 1, … (up to `max_iter` when both are given), or `int(max_iter/eta^k)` for
+    /// k = 1…s, stopping below 1, in increasing order. A band counts reports of the metric
+    /// (the n-th value a run logged), not the step numbers the run attached to them.
     public var bracketSteps: [Int] {
         if let minIter {
-            var steps: [Int] = []
-            var step = Double(minIter)
+            var bands: [Int] = []
+            var band = Double(minIter)
             let limit = Double(maxIter ?? Int(Int32.max))
-            while step <= limit, steps.count < 64 {
-                steps.append(Int(step.rounded()))
-                step *= eta
+            while band <= limit, bands.count < 64 {
+                bands.append(Int(band))
+                band *= eta
             }
-            return steps
+            return bands
         }
         guard let maxIter, s > 0 else { return [] }
-        return (1...s).reversed().map { k in
-            var step = Double(maxIter)
-            for _ in 0..<k { step /= eta }
-            return max(1, Int(step.rounded()))
+        var bands: [Int] = []
+        var band = Double(maxIter)
+        for _ in 0..<s {
+            band /= eta
+            if band < 1 { break }
+            bands.append(Int(band))
         }
+        return bands.sorted()
     }
 }
 
