@@ -178,3 +178,11 @@ public struct ReplaySimulator: Sendable {
         return free.max() ?? 0
     }
 }
+
+extension ReplayCurve {
+    /// The same curve with its steps replaced by report counts 1, 2, 3, … (W&B's iterations);
+    /// without explicit costs, each report then costs 1.
+    public func indexed(keepingCosts: Bool) -> ReplayCurve {
+        ReplayCurve(id: id, steps: steps.indices.map { Double($0 + 1) }, values: values, costs: keepingCosts ? costs : nil)
+    }
+}
