@@ -62,6 +62,9 @@ public actor Coordinator: Service {
     var lastWideClaim: ContinuousClock.Instant?
     var wideClaimFound = false
     var wokenSinceWideClaim = true
+    /// A large sweep arrived: the queue's statistics need a refresh (one at a time).
+    var statisticsWanted = false
+    var refreshingStatistics = false
     var lastPoll = ContinuousClock.now
     var lastHeartbeat = ContinuousClock.now
     var lastReclaim = ContinuousClock.now
@@ -150,7 +153,12 @@ public actor Coordinator: Service {
             do {
                 try await store.client.withConnection { connection in
                     try await connection.listen(on: "sweep_jobs") { notifications in
-                        for try await _ in notifications { self.wake() }
+                        for try await notification in notifications {
+                            self.wake()
+                            if let sweep = SweepStore.newSweep(inNotification: notification.payload), sweep.jobs >= SweepStore.largeSweepJobs {
+                                self.refreshStatistics(after: sweep.sweep)
+                            }
+                        }
                     }
                 }
             } catch {
@@ -158,6 +166,27 @@ public actor Coordinator: Service {
                 logger.debug("LISTEN ended; polling meanwhile", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
                 try? await Task.sleep(for: .seconds(1))
             }
+        }
+    }
+
+    /// Refreshes the queue's statistics once a large sweep has arrived, in the background,
+    /// one refresh at a time (a request during a refresh runs once it ends).
+    func refreshStatistics(after sweep: Int64) {
+        statisticsWanted = true
+        guard !refreshingStatistics else { return }
+        refreshingStatistics = true
+        Task {
+            while self.statisticsWanted {
+                self.statisticsWanted = false
+                let start = ContinuousClock.now
+                do {
+                    try await self.store.refreshQueueStatistics()
+                    self.logger.debug("queue statistics refreshed", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.duration": "\(ContinuousClock.now - start)"])
+                } catch {
+                    self.logger.warning("could not refresh the queue's statistics", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
+                }
+            }
+            self.refreshingStatistics = false
         }
     }
 

@@ -1,0 +1,271 @@
+import ArgumentParser
+import Foundation
+import SweepCore
+import SweepCoordinator
+import SweepPrediction
+import SweepStore
+
+/// `sweep replay`: recorded curves through early-stopping policies in simulated time.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Replay recorded curves through early-stopping policies and report compute saved and regret.",
+        discussion: """
+            Curves come from a sweep in the database (SWEEP: each job's curve of the watched \
+            metric, in job order) or from CSV files (--csv, one simulated sweep per file, \
+            columns curve_id,step,value[,cost]; curves in the order of their first row). Curves \
+            run on --workers simulated workers in order; each report is judged by the policy as \
+            online; a stop frees the worker. Reported per policy: compute used against running \
+            everything to the end, the best final value found against the true best (regret), \
+            and how many of the true top-k runs were stopped. Without --policy, a sweep from \
+            the database replays its own policy and CSV files replay every policy. \
+            See docs/early-stopping.md.
+            """
+    )
+
+    @Argument(help: "A sweep in the database whose curves to replay.")
+    var sweep: String?
+
+    @Option(name: .long, parsing: .singleValue, help: "A CSV of curves (repeatable; each file is one sweep).")
+    var csv: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: "Policy: none, median, asha, hyperband, predict, threshold, or all (repeatable).")
+    var policy: [String] = []
+
+    @Option(name: .long, help: "Goal of the CSV curves' metric: minimize or maximize.")
+    var goal: String = "minimize"
+
+    @Option(name: .long, help: "Simulated parallel workers.")
+    var workers: Int = 4
+
+    @Option(name: .long, help: "How steps count: 'value' (as recorded) or 'index' (1, 2, 3, … per report, W&B's iterations).")
+    var steps: String = "value"
+
+    @Option(name: .long, help: "k of 'how many of the true top-k were stopped'.")
+    var topK: Int = 5
+
+    @Option(name: .long, help: "Policy setting: no decision before this step.")
+    var minSteps: Double?
+    @Option(name: .long, help: "median: completed runs needed at a step.")
+    var minTrials: Int?
+    @Option(name: .long, help: "asha: reduction factor.")
+    var reductionFactor: Double?
+    @Option(name: .long, help: "asha: steps of a full run; predict: default horizon.")
+    var maxSteps: Double?
+    @Option(name: .long, help: "hyperband: first band, in reports (W&B min_iter; default 3).")
+    var minIter: Int?
+    @Option(name: .long, help: "hyperband: factor between bands (W&B eta; default 3).")
+    var eta: Double?
+    @Flag(name: .long, help: "hyperband: judge the value at the band, not the best so far (W&B strict).")
+    var strict = false
+    @Option(name: .long, help: "predict: completed runs needed before any stop.")
+    var minCompleted: Int?
+    @Option(name: .long, help: "predict: stop when P(final better than the incumbent) is below this.")
+    var probabilityThreshold: Double?
+    @Option(name: .long, help: "predict: the step whose value is predicted (default: the longest completed run's last step).")
+    var horizon: Double?
+    @Option(name: .long, help: "predict: fewest points to predict from.")
+    var minPoints: Int?
+    @Option(name: .long, help: "threshold: the value a run must be no worse than.")
+    var value: Double?
+
+    @Option(name: .long, help: "Output format: table or json.")
+    var format: String = "table"
+
+    @OptionGroup var database: DatabaseOptions
+
+    func validate() throws {
+        guard sweep != nil || !csv.isEmpty else { throw ValidationError("give a SWEEP from the database or one or more --csv files") }
+        guard sweep == nil || csv.isEmpty else { throw ValidationError("give either a SWEEP or --csv files, not both") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard ["value", "index"].contains(steps) else { throw ValidationError("--steps is 'value' or 'index', not '\(steps)'") }
+        guard ["table", "json"].contains(format) else { throw ValidationError("--format is 'table' or 'json', not '\(format)'") }
+        guard ["minimize", "maximize"].contains(goal) else { throw ValidationError("--goal is 'minimize' or 'maximize', not '\(goal)'") }
+        for name in policy where name != "all" && StoppingRule.Kind(rawValue: name) == nil {
+            throw ValidationError("unknown policy '\(name)' (expected one of: \(StoppingRule.Kind.allCases.map(\.rawValue).joined(separator: ", ")), all)")
+        }
+    }
+
+    func run() async throws {
+        var sweeps: [(name: String, curves: [ReplayCurve])] = []
+        var direction = goal == "maximize" ? Direction.maximize : .minimize
+        var declared: StoppingRule?
+        var notes: [String] = []
+        if let sweep {
+            let loaded = try await loadSweep(sweep)
+            sweeps = [(sweep, loaded.curves)]
+            direction = loaded.direction
+            declared = loaded.rule
+            notes = loaded.notes
+        } else {
+            for file in csv {
+                guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("\(file): cannot read the file") }
+                do {
+                    sweeps.append((file, try CurveCSV.parse(String(decoding: data, as: UTF8.self), file: file)))
+                } catch {
+                    throw CommandFailure(error.description)
+                }
+            }
+        }
+        if steps == "index" {
+            let keep = !csv.isEmpty
+            sweeps = sweeps.map { ($0.name, $0.curves.map { $0.indexed(keepingCosts: keep) }) }
+        }
+        let rules = try chosenRules(declared: declared)
+        var reports: [PolicyReport] = []
+        for rule in rules {
+            let simulator = ReplaySimulator(rule: rule, direction: direction, workers: workers, forecaster: EnsembleForecaster(), topK: topK)
+            let outcomes = sweeps.map { (name: $0.name, outcome: simulator.run($0.curves)) }
+            reports.append(PolicyReport(rule: rule, outcomes: outcomes))
+        }
+        if format == "json" {
+            try printJSON(reports, direction: direction)
+        } else {
+            printTable(reports, sweeps: sweeps.count, curves: sweeps.reduce(0) { $0 + $1.curves.count })
+            for note in notes { print("note: \(note)") }
+        }
+    }
+
+    private func loadSweep(_ name: String) async throws -> (curves: [ReplayCurve], direction: Direction, rule: StoppingRule?, notes: [String]) {
+        let logger = CLILogging.logger("sweep.replay")
+        let url = try database.resolve(logger: logger)
+        return try await withStore(url, logger: logger) { store in
+            let id = try await store.sweepID(named: name)
+            let spec = try await store.spec(ofSweep: id)
+            guard let metric = spec.stoppingMetric else {
+                throw CommandFailure("sweep '\(name)' has no metric to replay; it declares no 'metric'")
+            }
+            let recorded = try await store.curves(sweep: id, metric: metric)
+            guard !recorded.isEmpty else { throw CommandFailure("sweep '\(name)' has no recorded points of '\(metric)'") }
+            let curves = recorded.map { ReplayCurve(id: "job \($0.job)", steps: $0.steps.map(Double.init), values: $0.values) }
+            var notes = ["\(curves.count) curves of '\(metric)' (\(spec.stoppingDirection.rawValue)); a point costs the steps since the one before"]
+            let truncated = recorded.filter { $0.state != .succeeded }.count
+            if truncated > 0 {
+                notes.append("\(truncated) of the jobs did not succeed (stopped, failed or still running): their curves end where they ended, so the replay treats them as complete")
+            }
+            return (curves, spec.stoppingDirection, StoppingRule(sweep: spec), notes)
+        }
+    }
+
+    /// The policies to replay, with the command's settings applied.
+    private func chosenRules(declared: StoppingRule?) throws -> [StoppingRule] {
+        var kinds: [StoppingRule.Kind] = []
+        for name in policy {
+            if name == "all" { kinds += StoppingRule.Kind.allCases } else if let kind = StoppingRule.Kind(rawValue: name) { kinds.append(kind) }
+        }
+        var rules: [StoppingRule] = []
+        if kinds.isEmpty {
+            rules = declared.map { [$0] } ?? StoppingRule.Kind.allCases.map { StoppingRule(kind: $0) }
+        } else {
+            var seen = Set<StoppingRule.Kind>()
+            for kind in kinds where seen.insert(kind).inserted {
+                rules.append(declared?.kind == kind ? declared! : StoppingRule(kind: kind))
+            }
+        }
+        return try rules.compactMap { rule in
+            var rule = rule
+            if let minSteps { rule.minSteps = minSteps }
+            if let minTrials { rule.minTrials = minTrials }
+            if let reductionFactor { rule.reductionFactor = reductionFactor }
+            if let maxSteps { rule.maxSteps = maxSteps }
+            if let minCompleted { rule.minCompleted = minCompleted }
+            if let probabilityThreshold { rule.probabilityThreshold = probabilityThreshold }
+            if let horizon { rule.horizon = horizon }
+            if let minPoints { rule.minPoints = minPoints }
+            if let value { rule.value = value }
+            if rule.kind == .hyperband, minIter != nil || eta != nil || strict || rule.bands.isEmpty {
+                let hyperband = HyperbandSpec(minIter: minIter ?? 3, eta: eta ?? 3, strict: strict)
+                rule.bands = hyperband.bracketSteps
+                rule.strict = hyperband.strict
+                rule.passFraction = 1 / hyperband.eta
+            }
+            if rule.kind == .threshold, rule.value == nil {
+                if policy.contains("threshold") { throw CommandFailure("policy 'threshold' needs --value") }
+                return nil
+            }
+            return rule
+        }
+    }
+
+    private func printTable(_ reports: [PolicyReport], sweeps: Int, curves: Int) {
+        print("\(sweeps) sweep\(sweeps == 1 ? "" : "s"), \(curves) curves, \(workers) workers")
+        let header = ["policy", "compute saved", "time saved", "regret", "rel. regret", "best stopped", "top-\(topK) stopped", "runs stopped", "decisions"]
+        let rows = reports.map { report -> [String] in
+            let s = report.summary
+            return [report.rule.kind.rawValue,
+                    String(format: "%.1f%%", 100 * s.computeSaved), String(format: "%.1f%%", 100 * s.timeSaved),
+                    String(format: "%.4g", s.regret), String(format: "%.2f%%", 100 * s.relativeRegret),
+                    "\(s.bestStopped)/\(s.sweeps)", String(format: "%.2f", s.topKStopped),
+                    "\(s.stopped)", "\(s.decisions)"]
+        }
+        print(TextTable.render(header: header, rows: rows), terminator: "")
+        print("compute and time saved: mean over sweeps of 1 - used/full; regret: mean |best found - true best|; best stopped: sweeps whose true best run was stopped")
+    }
+
+    private func printJSON(_ reports: [PolicyReport], direction: Direction) throws {
+        struct Output: Encodable {
+            var direction: String
+            var workers: Int
+            var topK: Int
+            var policies: [PolicyJSON]
+        }
+        struct PolicyJSON: Encodable {
+            var policy: String
+            var rule: StoppingRule
+            var summary: PolicySummary
+            var sweeps: [SweepJSON]
+        }
+        struct SweepJSON: Encodable {
+            var name: String
+            var outcome: ReplayOutcome
+            var computeSaved: Double
+            var regret: Double?
+            var relativeRegret: Double?
+        }
+        let output = Output(direction: direction.rawValue, workers: workers, topK: topK, policies: reports.map { report in
+            PolicyJSON(policy: report.rule.kind.rawValue, rule: report.rule, summary: report.summary, sweeps: report.outcomes.map {
+                SweepJSON(name: $0.name, outcome: $0.outcome, computeSaved: $0.outcome.computeSaved, regret: $0.outcome.regret, relativeRegret: $0.outcome.relativeRegret)
+            })
+        })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(output), as: UTF8.self))
+    }
+}
+
+/// One policy's outcomes over every replayed sweep.
+struct PolicyReport {
+    var rule: StoppingRule
+    var outcomes: [(name: String, outcome: ReplayOutcome)]
+
+    var summary: PolicySummary {
+        let count = Double(max(outcomes.count, 1))
+        let regrets = outcomes.map { $0.outcome.regret ?? 0 }
+        let relative = outcomes.map { $0.outcome.relativeRegret ?? 0 }
+        return PolicySummary(
+            sweeps: outcomes.count,
+            computeSaved: outcomes.reduce(0) { $0 + $1.outcome.computeSaved } / count,
+            timeSaved: outcomes.reduce(0) { $0 + ($1.outcome.makespanFull > 0 ? 1 - $1.outcome.makespan / $1.outcome.makespanFull : 0) } / count,
+            regret: regrets.reduce(0, +) / count,
+            relativeRegret: relative.reduce(0, +) / count,
+            nothingCompleted: outcomes.filter { $0.outcome.foundBest == nil }.count,
+            bestStopped: outcomes.filter(\.outcome.trueBestStopped).count,
+            topKStopped: Double(outcomes.reduce(0) { $0 + $1.outcome.topKStopped }) / count,
+            stopped: outcomes.reduce(0) { $0 + $1.outcome.stopped },
+            decisions: outcomes.reduce(0) { $0 + $1.outcome.decisions })
+    }
+}
+
+/// Means over sweeps.
+struct PolicySummary: Encodable {
+    var sweeps: Int
+    var computeSaved: Double
+    var timeSaved: Double
+    var regret: Double
+    var relativeRegret: Double
+    var nothingCompleted: Int
+    var bestStopped: Int
+    var topKStopped: Double
+    var stopped: Int
+    var decisions: Int
+}
