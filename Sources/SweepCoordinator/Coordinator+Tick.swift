@@ -84,6 +84,7 @@ extension Coordinator {
                 try await store.ingest(points)
                 counters.metricPoints += points.count
                 for ack in acks { send(Ack(seq: ack.seq, status: .ok).message, to: ack.identity) }
+                await evaluateStopping(points)
             } catch {
                 // Not acknowledged: the workers resend, and ingestion is idempotent.
                 logger.warning("could not write metrics; workers will resend", metadata: ["sweep.error": "\(SweepStore.describe(error))", "sweep.metrics.points": "\(points.count)"])
@@ -111,6 +112,11 @@ extension Coordinator {
                 let outcomes = try await store.record(reports.map(\.report))
                 for entry in reports { unrecordedResults[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil }
                 for (entry, outcome) in zip(reports, outcomes) {
+                    if outcome == .applied, entry.report.outcome != .released {
+                        finishStopping(entry.report)
+                        jobSweeps[entry.report.job] = nil
+                        stopReasons[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil
+                    }
                     counters.results += 1
                     if outcome != .applied { counters.staleReports += 1 }
                     send(Ack(seq: entry.seq, status: outcome == .applied ? .ok : .stale).message, to: entry.identity)
@@ -221,6 +227,7 @@ extension Coordinator {
             return
         }
         workers[id]!.assigned[assign.attempt] = (job.slots, job.gpus)
+        jobSweeps[job.id] = job.sweepID
         workers[id]!.assignedAt[assign.attempt] = ContinuousClock.now
         workers[id]!.freeSlots -= job.slots
         workers[id]!.freeGPUs -= job.gpus

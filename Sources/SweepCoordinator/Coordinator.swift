@@ -3,6 +3,7 @@ public import Logging
 import PostgresNIO
 public import ServiceLifecycle
 import SweepCore
+import SweepPrediction
 public import SweepStore
 import SweepWire
 
@@ -38,6 +39,14 @@ public actor Coordinator: Service {
 
     var workers: [String: WorkerState] = [:]
     var specs: [Int64: SweepSpec] = [:]
+    /// The sweep of each job assigned or reporting (until its result is recorded).
+    var jobSweeps: [Int64: Int64] = [:]
+    /// Early stopping per sweep; `.some(nil)` for a sweep with neither a policy nor a target.
+    var earlyStopping: [Int64: EarlyStoppingState?] = [:]
+    /// Why the coordinator stopped an attempt, recorded as the job's stop reason.
+    var stopReasons: [AttemptID: String] = [:]
+    /// `predict`'s learning-curve model.
+    let forecaster = EnsembleForecaster()
     var stopsSent: Set<AttemptID> = []
 
     // Work waiting to be written, with the acknowledgements owed once it is.
@@ -82,6 +91,7 @@ public actor Coordinator: Service {
         public var metricPoints = 0
         public var malformedMessages = 0
         public var workersPresumedDead = 0
+        public var earlyStops = 0
     }
 
     /// What the coordinator has done so far.

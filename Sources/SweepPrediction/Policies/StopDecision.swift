@@ -62,4 +62,13 @@ public struct DecisionEvidence: Sendable, Hashable, Codable {
 
     /// Empty evidence.
     public init() {}
+
+    /// The JSON keys (those the `stop_decisions` view reads are `predicted_mean`,
+    /// `interval_low`, `interval_high`, `probability` and `incumbent`).
+    enum CodingKeys: String, CodingKey {
+        case value, cutoff, compared, rung, horizon, probability, incumbent, completed, points, insufficient
+        case predictedMean = "predicted_mean"
+        case lower = "interval_low"
+        case upper = "interval_high"
+    }
 }

@@ -130,6 +130,22 @@ public struct SweepCurves: Sendable {
         runs[run, default: RunCurve(id: run)].insert(step: step, value: value, direction: direction)
     }
 
+    /// Forgets a run's points and state: a retry starts a new curve. A completed run that is
+    /// restarted no longer holds the incumbent.
+    public mutating func restart(run: Int64) {
+        guard runs.removeValue(forKey: run) != nil else { return }
+        guard let position = completedRuns.firstIndex(of: run) else { return }
+        completedRuns.remove(at: position)
+        incumbent = nil
+        incumbentRun = nil
+        for other in completedRuns {
+            if let final = runs[other]?.values.last, incumbent.map({ direction.isBetter(final, than: $0) }) ?? true {
+                incumbent = final
+                incumbentRun = other
+            }
+        }
+    }
+
     /// Marks a run completed (its last value now counts) or stopped. A run that is already
     /// completed or stopped stays as it is.
     public mutating func finish(run: Int64, as state: RunCurve.State) {

@@ -86,3 +86,14 @@ extension SweepStore {
             """, logger: logger)
     }
 }
+
+extension SweepStore {
+    /// The sweep of each job (jobs that do not exist are left out).
+    public func sweeps(ofJobs jobs: [Int64]) async throws -> [Int64: Int64] {
+        guard !jobs.isEmpty else { return [:] }
+        var result: [Int64: Int64] = [:]
+        let rows = try await client.query("SELECT id, sweep_id FROM sweep.jobs WHERE id = ANY(\(jobs)::bigint[])", logger: logger)
+        for try await (job, sweep) in rows.decode((Int64, Int64).self) { result[job] = sweep }
+        return result
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+import SweepCore
+import SweepPrediction
+import SweepStore
+import SweepWire
+
+/// A sweep's early-stopping state: its policy, the metric it watches, every run's curve.
+struct EarlyStoppingState {
+    var rule: StoppingRule
+    var metric: String
+    var target: Double?
+    var curves: SweepCurves
+    /// The attempt each run's curve belongs to (a retry starts a new curve).
+    var attempts: [Int64: Int] = [:]
+    var targetReached = false
+}
+
+/// Early stopping as metrics arrive: the sweep's policy judges each run at its newest report,
+/// every decision is stored with its evidence, a stop is sent to the worker and the job ends
+/// `stopped` with the policy's reason; a run that reaches the sweep's `metric.target` ends
+/// the sweep.
+extension Coordinator {
+    /// Judges the runs whose points were just written.
+    func evaluateStopping(_ points: [MetricPoint]) async {
+        guard !points.isEmpty else { return }
+        let unknown = Set(points.map(\.job)).filter { jobSweeps[$0] == nil }
+        if !unknown.isEmpty {
+            do {
+                for (job, sweep) in try await store.sweeps(ofJobs: Array(unknown)) { jobSweeps[job] = sweep }
+            } catch {
+                logger.warning("could not look up the sweeps of jobs for early stopping", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
+                return
+            }
+        }
+        var bySweep: [Int64: [MetricPoint]] = [:]
+        for point in points {
+            guard let sweep = jobSweeps[point.job] else { continue }
+            bySweep[sweep, default: []].append(point)
+        }
+        var records: [StopDecisionRecord] = []
+        for (sweep, sweepPoints) in bySweep {
+            guard var state = await stoppingState(of: sweep) else { continue }
+            // Each new point is judged as it comes, in order, as `sweep replay` judges them:
+            // a batch that carries several reports of a run gets a decision for each.
+            var reachedTarget: (job: Int64, value: Double)?
+            for point in sweepPoints where point.name == state.metric {
+                let current = state.attempts[point.job] ?? 0
+                if point.attempt < current { continue }
+                if point.attempt > current {
+                    state.curves.restart(run: point.job)
+                    state.attempts[point.job] = point.attempt
+                }
+                let attempt = AttemptID(job: point.job, attempt: point.attempt)
+                guard state.curves[point.job]?.state ?? .running == .running, !stopsSent.contains(attempt),
+                      state.curves.record(run: point.job, step: Double(point.step), value: point.value) else { continue }
+                if let target = state.target, !state.targetReached, reachedTarget == nil, !state.curves.direction.isBetter(target, than: point.value) {
+                    reachedTarget = (point.job, point.value)
+                }
+                guard let decision = state.rule.evaluate(run: point.job, in: state.curves, forecaster: forecaster) else { continue }
+                records.append(StopDecisionRecord(
+                    sweep: sweep, job: point.job, attempt: point.attempt, policy: decision.policy, step: Int64(decision.step.rounded()),
+                    decision: decision.verdict.rawValue, reason: decision.reason, evidenceJSON: Self.json(decision.evidence)))
+                // A stop whose attempt no worker holds here (a restarted coordinator before
+                // the worker's HELLO) is judged again at the run's next report.
+                if decision.stops, requestStop(attempt, reason: "early stop (\(decision.policy)): \(decision.reason)") {
+                    state.curves.finish(run: point.job, as: .stopped)
+                    counters.earlyStops += 1
+                }
+            }
+            if let reached = reachedTarget {
+                state.targetReached = true
+                await endSweep(sweep, reachedBy: reached.job, value: reached.value, metric: state.metric)
+            }
+            earlyStopping[sweep] = state
+        }
+        guard !records.isEmpty else { return }
+        do {
+            try await store.recordStopDecisions(records)
+        } catch {
+            logger.warning("could not store stop decisions", metadata: ["sweep.error": "\(SweepStore.describe(error))", "sweep.decisions": "\(records.count)"])
+        }
+    }
+
+    /// Marks a run completed or stopped once its result is recorded.
+    func finishStopping(_ report: AttemptReport) {
+        guard let sweep = jobSweeps[report.job], var state = earlyStopping[sweep] ?? nil,
+              state.attempts[report.job].map({ $0 <= report.attempt }) ?? true else { return }
+        switch report.outcome {
+        case .succeeded: state.curves.finish(run: report.job, as: .completed)
+        case .failed, .stopped: state.curves.finish(run: report.job, as: .stopped)
+        case .released: return
+        }
+        earlyStopping[sweep] = state
+    }
+
+    /// Sends STOP to whichever worker runs the attempt; its result then records the reason.
+    @discardableResult
+    func requestStop(_ attempt: AttemptID, reason: String) -> Bool {
+        guard let worker = workers.values.first(where: { $0.assigned[attempt] != nil }) else { return false }
+        stopReasons[attempt] = reason
+        stopsSent.insert(attempt)
+        send(StopRequest(attempt: attempt, reason: reason, graceMilliseconds: Int(configuration.stopGrace.milliseconds)).message, to: worker.identity)
+        return true
+    }
+
+    /// The early-stopping state of a sweep, loaded from the database the first time (so that
+    /// a restarted coordinator judges with every curve recorded before); nil when the sweep
+    /// declares neither a policy nor a target.
+    func stoppingState(of sweep: Int64) async -> EarlyStoppingState? {
+        if let known = earlyStopping[sweep] { return known }
+        let spec: SweepSpec
+        if let cached = specs[sweep] {
+            spec = cached
+        } else {
+            guard let loaded = try? await store.spec(ofSweep: sweep) else { return nil }
+            specs[sweep] = loaded
+            spec = loaded
+        }
+        let rule = StoppingRule(sweep: spec) ?? StoppingRule(kind: .none)
+        guard let metric = spec.stoppingMetric, rule.kind != .none || spec.metric?.target != nil else {
+            earlyStopping[sweep] = .some(nil)
+            return nil
+        }
+        var state = EarlyStoppingState(rule: rule, metric: metric, target: spec.metric?.target, curves: SweepCurves(direction: spec.stoppingDirection))
+        do {
+            for curve in try await store.curves(sweep: sweep, metric: metric) {
+                state.attempts[curve.job] = curve.attempt
+                for (step, value) in zip(curve.steps, curve.values) {
+                    state.curves.record(run: curve.job, step: Double(step), value: value)
+                }
+                switch curve.state {
+                case .succeeded: state.curves.finish(run: curve.job, as: .completed)
+                case .stopped, .dead, .cancelled: state.curves.finish(run: curve.job, as: .stopped)
+                default: break
+                }
+            }
+        } catch {
+            logger.warning("could not load a sweep's curves for early stopping; will try again", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.error": "\(SweepStore.describe(error))"])
+            return nil
+        }
+        // Points written while the curves loaded were in the load or are in the caller's batch
+        // (recording a point twice changes nothing).
+        if let raced = earlyStopping[sweep] { return raced }
+        earlyStopping[sweep] = state
+        logger.info("early stopping active", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.policy": "\(rule.kind.rawValue)", "sweep.metric": "\(metric)", "sweep.runs": "\(state.curves.runs.count)"])
+        return state
+    }
+
+    /// Ends a sweep whose metric reached its target: nothing more is claimed, and every
+    /// unfinished job but the one that reached it is cancelled and stopped.
+    func endSweep(_ sweep: Int64, reachedBy job: Int64, value: Double, metric: String) async {
+        let reason = "target reached: job \(job) reported \(metric) = \(value)"
+        do {
+            let revoked = try await store.endSweep(id: sweep, reason: reason, sparing: job)
+            for lease in revoked { requestStop(AttemptID(job: lease.job, attempt: lease.attempt), reason: reason) }
+            logger.info("sweep reached its target", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.job.id": "\(job)", "sweep.metric.value": "\(value)", "sweep.stopped": "\(revoked.count)"])
+        } catch {
+            logger.warning("could not end a sweep that reached its target", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.error": "\(SweepStore.describe(error))"])
+        }
+    }
+
+    static func json(_ evidence: DecisionEvidence) -> String {
+        guard let data = try? JSONEncoder().encode(evidence) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import PostgresNIO
+import Testing
+
+extension SystemTests {
+    /// synthetic-curve jobs whose floors are 0.1 and 0.2 (good) and 0.8 and 0.9 (bad), under
+    /// a threshold policy at 0.5 from step 5.
+    @Test("The coordinator stops runs its policy judges, records why and every decision, and keeps their curves")
+    func policyStopsBadRuns() async throws {
+        try await Cluster.run { cluster in
+            try await cluster.startCoordinator()
+            try cluster.startWorker("w1", slots: 4)
+            let sweep = try await cluster.submit("threshold-stop", yaml: """
+                method: grid
+                kernel: {name: synthetic-curve, settings: {steps: 60, scale: 0.3, noise: 0, step_ms: 25}}
+                metric: {name: val_loss, goal: minimize}
+                parameters:
+                  floor: {values: [0.1, 0.2, 0.8, 0.9]}
+                early_stop: {policy: threshold, value: 0.5, min_steps: 5}
+                """)
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
+            #expect(states == ["succeeded": 2, "stopped": 2])
+            let stoppedFloors = try await cluster.scalar("""
+                SELECT string_agg(params->>'floor', ',' ORDER BY params->>'floor') FROM sweep.jobs
+                WHERE sweep_id = \(sweep) AND state = 'stopped' AND stop_reason LIKE 'early stop (threshold): %'
+                """, as: String.self)
+            #expect(stoppedFloors == "0.8,0.9")
+            // Every judged report is stored, continue and stop, with its evidence.
+            let stops = try await cluster.scalar("""
+                SELECT count(*)::bigint FROM sweep.stop_decisions
+                WHERE sweep_id = \(sweep) AND decision = 'stop' AND policy = 'threshold'
+                  AND (evidence->>'cutoff')::float8 = 0.5 AND (evidence->>'value')::float8 > 0.5 AND step >= 5
+                """, as: Int64.self)
+            #expect(stops == 2)
+            let continues = try await cluster.scalar(
+                "SELECT count(*)::bigint FROM sweep.stop_decisions WHERE sweep_id = \(sweep) AND decision = 'continue'", as: Int64.self)
+            #expect((continues ?? 0) >= 2 * 50, "the good runs are judged at every report from step 5 to 58")
+            // Stopped runs keep their curves, cut short.
+            let stoppedPoints = try await cluster.scalar("""
+                SELECT max(n) FROM (SELECT count(*)::bigint AS n FROM sweep.metrics m JOIN sweep.jobs j ON j.id = m.job_id
+                                    WHERE j.sweep_id = \(sweep) AND j.state = 'stopped' GROUP BY j.id) c
+                """, as: Int64.self)
+            #expect((stoppedPoints ?? 0) >= 6 && (stoppedPoints ?? 0) < 60)
+            // The view for people shows them.
+            let viewRows = try await cluster.scalar("SELECT count(*)::bigint FROM public.stop_decisions WHERE sweep = 'threshold-stop' AND decision = 'stop'", as: Int64.self)
+            #expect(viewRows == 2)
+        }
+    }
+
+    /// One slot, ten jobs; the first reaches the target at step 35 of 40.
+    @Test("A run that reaches metric.target ends the sweep: it finishes, the rest are cancelled with the reason")
+    func targetEndsTheSweep() async throws {
+        try await Cluster.run { cluster in
+            try await cluster.startCoordinator()
+            try cluster.startWorker("w1", slots: 1)
+            let sweep = try await cluster.submit("target-stop", yaml: """
+                method: grid
+                kernel: {name: synthetic-curve, settings: {steps: 40, scale: 0.3, noise: 0, step_ms: 10}}
+                metric: {name: val_loss, goal: minimize, target: 0.15}
+                parameters:
+                  floor: {values: [0.1, 0.5, 0.51, 0.52, 0.53, 0.54, 0.55, 0.56, 0.57, 0.58]}
+                """)
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
+            #expect(states == ["succeeded": 1, "cancelled": 9])
+            let winner = try await cluster.scalar(
+                "SELECT params->>'floor' FROM sweep.jobs WHERE sweep_id = \(sweep) AND state = 'succeeded'", as: String.self)
+            #expect(winner == "0.1")
+            let reasons = try await cluster.scalar("""
+                SELECT count(*)::bigint FROM sweep.jobs WHERE sweep_id = \(sweep) AND state = 'cancelled' AND stop_reason LIKE 'target reached: job % reported val_loss = %'
+                """, as: Int64.self)
+            #expect(reasons == 9)
+            #expect(try await cluster.scalar("SELECT state FROM sweep.sweeps WHERE id = \(sweep)", as: String.self) == "cancelled")
+        }
+    }
+}
