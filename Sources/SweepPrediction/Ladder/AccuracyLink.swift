@@ -35,7 +35,7 @@ public struct AccuracyLink: Sendable, Hashable, Codable, CustomStringConvertible
     }
 
     public var description: String {
-        "acc = \(LadderFormat.number(scale))/(1 + exp(-\(LadderFormat.number(steepness))·(L - \(LadderFormat.number(midpoint))))) + \(LadderFormat.number(offset))"
+        "acc = \(LadderFormat.number(scale))/(1 + exp(\(LadderFormat.number(-steepness))·(L - \(LadderFormat.number(midpoint))))) + \(LadderFormat.number(offset))"
     }
 }
 
@@ -104,8 +104,10 @@ struct AccuracyLinkFitter: Sendable {
             }
         }
 
-        /// Bounds on (a, k', z₀, b): wide, only to keep the optimiser finite.
+        /// Bounds on (a, k', z₀, b): plateaus inside [0, 1] for probabilities, otherwise
+        /// wide, only to keep the optimiser finite.
         var bounds: (lower: [Double], upper: [Double]) {
+            if range != nil { return ([0, -60, -25, 0], [1, 60, 25, 1]) }
             let size = accuracy.map(abs).max()! + 1
             return ([0, -60, -25, -10 * size], [10 * size, 60, 25, 10 * size])
         }
