@@ -10,6 +10,7 @@ sweep="${1:-$root/.build/debug/sweep}"
 data="${2:-$root/../shared/data}"
 out="$here/.data"
 budget="${LADDER_BUDGET:-0.05}"
+resamples="${LADDER_RESAMPLES:-200}"
 
 python3 "$here/prepare.py" prepare "$data" "$out" --budget "$budget" > "$out/cases.txt"
 while read -r case; do
@@ -17,10 +18,10 @@ while read -r case; do
     target=$(python3 -c "import json; t = json.load(open('$truth')); print('%r:%r' % (t['params'], t['tokens']))")
     if [[ "$case" == gemstone-* ]]; then
         "$sweep" ladder fit --csv "$out/$case.csv" --size-column params --tokens-column tokens --metric-column loss \
-            --run-column run --target "$target" --format json --svg "$out/$case.svg" > "$out/$case.fit.json"
+            --run-column run --target "$target" --resamples "$resamples" --format json --svg "$out/$case.svg" > "$out/$case.fit.json"
     else
         "$sweep" ladder fit --csv "$out/$case.csv" --size-column params --tokens-column tokens --metric-column loss \
-            --task-column task --accuracy-column acc --run-column run --target "$target" --format json \
+            --task-column task --accuracy-column acc --run-column run --target "$target" --resamples "$resamples" --format json \
             --svg "$out/$case.svg" > "$out/$case.fit.json"
     fi
 done < "$out/cases.txt"

@@ -63,7 +63,7 @@ struct LadderFitCommand: ParsableCommand {
     var target: [String] = []
 
     @Option(name: .long, help: "The loss law: joint (E + A/N^α + B/D^β), parameters (E + A/N^α), tokens (E + B/D^β) or compute (E + A/C^α, C = 6ND). Default: joint with --tokens-column, parameters without.")
-    var form: LossLawForm?
+    var form: LadderFormArgument?
 
     @Option(name: .long, help: "Bootstrap resamples for the intervals (0 for none).")
     var resamples = LadderFitConfiguration().bootstrapResamples
@@ -88,7 +88,7 @@ struct LadderFitCommand: ParsableCommand {
     func run() throws {
         do {
             let input = try LadderInput.read(self)
-            var configuration = LadderFitConfiguration(form: form ?? (tokensColumn == nil ? .parameters : .joint))
+            var configuration = LadderFitConfiguration(form: form?.form ?? (tokensColumn == nil ? .parameters : .joint))
             configuration.bootstrapResamples = resamples
             configuration.intervalLevel = level
             configuration.seed = seed
@@ -134,7 +134,12 @@ struct LadderTaskFit {
     var fit: LadderFit
 }
 
-extension LossLawForm: ExpressibleByArgument {}
+/// `--form` values: the loss-law forms of SweepPrediction.
+enum LadderFormArgument: String, ExpressibleByArgument, CaseIterable {
+    case joint, parameters, tokens, compute
+
+    var form: LossLawForm { LossLawForm(rawValue: rawValue)! }
+}
 
 /// Target sizes written as N or N:D, each a number with an optional K, M, B or T suffix.
 enum LadderTargetParser {

@@ -36,19 +36,11 @@ enum LadderFitWriter {
 
     /// The document: `{"csv": …, "tasks": [{"task": …, "fit": LadderFit}]}`.
     static func writeJSON(_ results: [LadderTaskFit], csv: String, to output: inout some TextOutputStream) throws(LadderInputError) {
-        struct Document: Encodable {
-            struct Task: Encodable {
-                var task: String?
-                var fit: LadderFit
-            }
-            var csv: String
-            var tasks: [Task]
-        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do {
-            let data = try encoder.encode(Document(csv: csv, tasks: results.map { Document.Task(task: $0.task, fit: $0.fit) }))
+            let data = try encoder.encode(LadderFitDocument(csv: csv, tasks: results.map { LadderFitDocument.Task(task: $0.task, fit: $0.fit) }))
             output.write(String(decoding: data, as: UTF8.self) + "\n")
         } catch {
             throw LadderInputError("error: the fit could not be written as JSON: \(error)")
@@ -75,4 +67,14 @@ enum LadderFitWriter {
         }
         return format(value, digits: 3)
     }
+}
+
+/// The JSON document of `sweep ladder fit --format json`.
+private struct LadderFitDocument: Encodable {
+    struct Task: Encodable {
+        var task: String?
+        var fit: LadderFit
+    }
+    var csv: String
+    var tasks: [Task]
 }
