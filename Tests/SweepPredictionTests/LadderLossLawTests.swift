@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func warnsWhenATargetIsFarOutside() throws {
-        let fit = try fitter().fit(LadderSyntheticData.points(noise: 0), targets: [LadderTarget(parameters: 8e8), LadderTarget(parameters: 2e10)])
+        let fit = try fitter().fit(LadderSyntheticData.points(noise: 0), targets: [LadderTarget(parameters: 3e8, tokens: 3e9), LadderTarget(parameters: 2e10)])
         #expect(fit.predictions[0].warnings.isEmpty)
         let far = fit.predictions[1].warnings
         #expect(far.contains { $0.contains("50×") && $0.contains("largest fitted model") })
