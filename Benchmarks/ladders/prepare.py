@@ -154,11 +154,10 @@ def score(out):
         print("|---|---|---|---|---|---|---|")
         errors = []
         for entry in fit["tasks"]:
-            f = fit["fit"] if "fit" in fit else entry["fit"]
             p = entry["fit"]["predictions"][0]
             loss = p["loss"]
             rel = loss["value"] / truth["loss"] - 1
-            task = entry["task"] or "(loss)"
+            task = entry.get("task") or "(loss)"
             cells = ["%.3f [%.3f, %.3f]" % (loss["value"], loss.get("lower", float("nan")), loss.get("upper", float("nan"))),
                      "%.3f" % truth["loss"], "%+.2f%%" % (100 * rel)]
             if p.get("accuracy") and task in truth["acc"]:
