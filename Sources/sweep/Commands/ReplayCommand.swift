@@ -69,6 +69,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "threshold: the value a run must be no worse than.")
     var value: Double?
 
+    @Flag(name: .long, help: "Instead of replaying policies, measure how well the curve ensemble predicts each curve's final value from its first 10%, 20% and 40% (against the best single family and the last value).")
+    var accuracy = false
+
     @Option(name: .long, help: "Output format: table or json.")
     var format: String = "table"
 
@@ -110,6 +113,10 @@ struct ReplayCommand: AsyncParsableCommand {
         if steps == "index" {
             let keep = !csv.isEmpty
             sweeps = sweeps.map { ($0.name, $0.curves.map { $0.indexed(keepingCosts: keep) }) }
+        }
+        if accuracy {
+            try printAccuracy(PredictionAccuracy().evaluate(sweeps.flatMap(\.curves), fractions: [0.1, 0.2, 0.4], direction: direction))
+            return
         }
         let rules = try chosenRules(declared: declared)
         var reports: [PolicyReport] = []
@@ -193,13 +200,38 @@ struct ReplayCommand: AsyncParsableCommand {
         let rows = reports.map { report -> [String] in
             let s = report.summary
             return [report.rule.kind.rawValue,
-                    String(format: "%.1f%%", 100 * s.computeSaved), String(format: "%.1f%%", 100 * s.timeSaved),
+                    Self.percent(s.computeSaved), Self.percent(s.timeSaved),
                     String(format: "%.4g", s.regret), String(format: "%.2f%%", 100 * s.relativeRegret),
                     "\(s.bestStopped)/\(s.sweeps)", String(format: "%.2f", s.topKStopped),
                     "\(s.stopped)", "\(s.decisions)"]
         }
         print(TextTable.render(header: header, rows: rows), terminator: "")
         print("compute and time saved: mean over sweeps of 1 - used/full; regret: mean |best found - true best|; best stopped: sweeps whose true best run was stopped")
+    }
+
+    /// A percentage with one decimal; rounding noise around zero prints as 0.0%.
+    static func percent(_ x: Double) -> String {
+        String(format: "%.1f%%", abs(x) < 5e-4 ? 0 : 100 * x)
+    }
+
+    private func printAccuracy(_ rows: [PredictionAccuracy.Row]) throws {
+        if format == "json" {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            return
+        }
+        let header = ["from", "curves", "declined", "MAE ensemble", "MAE best family", "MAE last value", "LL ensemble", "LL best family", "80% covered",
+                      "MAE ens.+fallback", "MAE last (all)"]
+        let cells = rows.map { row -> [String] in
+            [String(format: "%.0f%%", 100 * row.fraction), "\(row.curves)", "\(row.insufficient)",
+             String(format: "%.4f", row.ensembleMAE), String(format: "%.4f", row.bestFamilyMAE), String(format: "%.4f", row.lastValueMAE),
+             String(format: "%.2f", row.ensembleLogLikelihood), String(format: "%.2f", row.bestFamilyLogLikelihood),
+             String(format: "%.1f%%", 100 * row.coverage80),
+             String(format: "%.4f", row.ensembleMAEWithFallback), String(format: "%.4f", row.lastValueMAEAll)]
+        }
+        print(TextTable.render(header: header, rows: cells), terminator: "")
+        print("final value predicted from the first ⌈f·n⌉ points of each curve (at least 1, at most n-1); MAE and mean log density of the true final value over the curves the ensemble predicted; the last two columns over every curve")
     }
 
     private func printJSON(_ reports: [PolicyReport], direction: Direction) throws {
