@@ -19,7 +19,7 @@ struct EarlyStoppingState {
 /// Early stopping as metrics arrive: the sweep's policy judges each run at its newest report,
 /// every decision is stored with its evidence, a stop is sent to the worker and the job ends
 /// `stopped` with the policy's reason; a run that reaches the sweep's `metric.target` ends
-/// the sweep.
+/// the sweep (no new jobs start; running ones finish).
 extension Coordinator {
     /// Judges the runs whose points were just written.
     func evaluateStopping(_ points: [MetricPoint]) async {
@@ -147,14 +147,13 @@ extension Coordinator {
         return state
     }
 
-    /// Ends a sweep whose metric reached its target: nothing more is claimed, and every
-    /// unfinished job but the one that reached it is cancelled and stopped.
+    /// Ends a sweep whose metric reached its target: nothing more is claimed and the jobs
+    /// not started are cancelled; running jobs finish (W&B's `metric.target`).
     func endSweep(_ sweep: Int64, reachedBy job: Int64, value: Double, metric: String) async {
         let reason = "target reached: job \(job) reported \(metric) = \(value)"
         do {
-            let revoked = try await store.endSweep(id: sweep, reason: reason, sparing: job)
-            for lease in revoked { requestStop(AttemptID(job: lease.job, attempt: lease.attempt), reason: reason) }
-            logger.info("sweep reached its target", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.job.id": "\(job)", "sweep.metric.value": "\(value)", "sweep.stopped": "\(revoked.count)"])
+            let cancelled = try await store.endSweep(id: sweep, reason: reason)
+            logger.info("sweep reached its target", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.job.id": "\(job)", "sweep.metric.value": "\(value)", "sweep.cancelled": "\(cancelled)"])
         } catch {
             logger.warning("could not end a sweep that reached its target", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.error": "\(SweepStore.describe(error))"])
         }

@@ -47,15 +47,15 @@ extension SystemTests {
         }
     }
 
-    /// One slot, ten jobs; the first reaches the target at step 35 of 40.
-    @Test("A run that reaches metric.target ends the sweep: it finishes, the rest are cancelled with the reason")
+    /// One slot, ten jobs; the first reaches the target at step 35 of 100.
+    @Test("A run that reaches metric.target ends the sweep: it finishes, jobs not started are cancelled with the reason")
     func targetEndsTheSweep() async throws {
         try await Cluster.run { cluster in
             try await cluster.startCoordinator()
             try cluster.startWorker("w1", slots: 1)
             let sweep = try await cluster.submit("target-stop", yaml: """
                 method: grid
-                kernel: {name: synthetic-curve, settings: {steps: 40, scale: 0.3, noise: 0, step_ms: 10}}
+                kernel: {name: synthetic-curve, settings: {steps: 100, scale: 0.3, noise: 0, step_ms: 10}}
                 metric: {name: val_loss, goal: minimize, target: 0.15}
                 parameters:
                   floor: {values: [0.1, 0.5, 0.51, 0.52, 0.53, 0.54, 0.55, 0.56, 0.57, 0.58]}

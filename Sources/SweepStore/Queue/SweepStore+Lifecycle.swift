@@ -26,22 +26,31 @@ public struct ReclaimResult: Sendable, Hashable {
 extension SweepStore {
     /// Cancels one job in any non-terminal state. Returns the lease to revoke if a worker held it.
     public func cancel(job: Int64) async throws -> [CancelledLease] {
-        try await cancelJobs(where: "j.id = input.target", reason: "cancelled")(job)
+        try await cancelJobs(where: "j.id = input.target")(job)
     }
 
     /// Cancels a sweep: it claims no more jobs, and every unfinished job is cancelled.
     public func cancelSweep(named name: String) async throws -> [CancelledLease] {
         let id = try await sweepID(named: name)
         try await client.query("UPDATE sweep.sweeps SET state = 'cancelled', updated_at = now() WHERE id = \(id)", logger: logger)
-        return try await cancelJobs(where: "j.sweep_id = input.target", reason: "cancelled")(id)
+        return try await cancelJobs(where: "j.sweep_id = input.target")(id)
     }
 
-    /// Ends a sweep whose metric reached its target: it claims no more jobs, and every
-    /// unfinished job but `sparing` (the run that reached it) is cancelled with `reason` as its
-    /// stop reason. Returns the leases to revoke.
-    public func endSweep(id: Int64, reason: String, sparing job: Int64) async throws -> [CancelledLease] {
+    /// Ends a sweep whose metric reached its target (W&B's `metric.target`): it claims no
+    /// more jobs, and every job not started (queued, or failed and waiting for a retry) is
+    /// cancelled with `reason` as its stop reason; running jobs finish. Returns how many
+    /// jobs were cancelled.
+    public func endSweep(id: Int64, reason: String) async throws -> Int {
         try await client.query("UPDATE sweep.sweeps SET state = 'cancelled', updated_at = now() WHERE id = \(id) AND state <> 'cancelled'", logger: logger)
-        return try await cancelJobs(where: "j.sweep_id = input.target AND j.id <> \(job)", reason: reason)(id)
+        let rows = try await client.query("""
+            WITH cancelled AS (
+                UPDATE sweep.jobs SET state = 'cancelled', finished_at = now(), stop_reason = \(reason)
+                WHERE sweep_id = \(id) AND state IN ('queued', 'failed')
+                RETURNING id
+            )
+            SELECT count(*)::bigint FROM cancelled
+            """, logger: logger)
+        return Int(try await rows.first(as: Int64.self) ?? 0)
     }
 
     /// Pauses a sweep: its queued jobs wait; running ones finish.
@@ -74,18 +83,18 @@ extension SweepStore {
         }
     }
 
-    private func cancelJobs(where condition: String, reason: String) -> @Sendable (Int64) async throws -> [CancelledLease] {
+    private func cancelJobs(where condition: String) -> @Sendable (Int64) async throws -> [CancelledLease] {
         { [client, logger] target in
             let query: PostgresQuery = """
-                WITH input AS (SELECT \(target)::bigint AS target, \(reason)::text AS reason),
+                WITH input AS (SELECT \(target)::bigint AS target),
                 before AS (
                     SELECT j.id, j.attempt, j.lease_owner, j.state FROM sweep.jobs j, input
                     WHERE \(unescaped: condition) AND j.state IN ('queued', 'leased', 'running', 'failed')
                     FOR UPDATE OF j
                 ), cancelled AS (
                     UPDATE sweep.jobs j SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL,
-                        finished_at = now(), stop_reason = input.reason
-                    FROM before, input WHERE j.id = before.id
+                        finished_at = now(), stop_reason = 'cancelled'
+                    FROM before WHERE j.id = before.id
                     RETURNING j.id
                 ), closed AS (
                     UPDATE sweep.attempts a SET ended_at = now(), outcome = 'cancelled'

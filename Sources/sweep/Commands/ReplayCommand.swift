@@ -122,8 +122,7 @@ struct ReplayCommand: AsyncParsableCommand {
         var reports: [PolicyReport] = []
         for rule in rules {
             let simulator = ReplaySimulator(rule: rule, direction: direction, workers: workers, forecaster: EnsembleForecaster(), topK: topK)
-            let outcomes = sweeps.map { (name: $0.name, outcome: simulator.run($0.curves)) }
-            reports.append(PolicyReport(rule: rule, outcomes: outcomes))
+            reports.append(PolicyReport(rule: rule, outcomes: await Self.replay(sweeps, with: simulator)))
         }
         if format == "json" {
             try printJSON(reports, direction: direction)
@@ -131,6 +130,27 @@ struct ReplayCommand: AsyncParsableCommand {
             printTable(reports, sweeps: sweeps.count, curves: sweeps.reduce(0) { $0 + $1.curves.count })
             for note in notes { print("note: \(note)") }
         }
+    }
+
+    /// Replays the sweeps on every core (each sweep on its own), results in input order.
+    static func replay(_ sweeps: [(name: String, curves: [ReplayCurve])], with simulator: ReplaySimulator) async -> [(name: String, outcome: ReplayOutcome)] {
+        let lanes = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var outcomes = [ReplayOutcome?](repeating: nil, count: sweeps.count)
+        await withTaskGroup(of: (Int, ReplayOutcome).self) { group in
+            var next = 0
+            func launch() {
+                guard next < sweeps.count else { return }
+                let index = next, curves = sweeps[index].curves
+                group.addTask { (index, simulator.run(curves)) }
+                next += 1
+            }
+            for _ in 0..<lanes { launch() }
+            for await (index, outcome) in group {
+                outcomes[index] = outcome
+                launch()
+            }
+        }
+        return zip(sweeps, outcomes).map { ($0.name, $1!) }
     }
 
     private func loadSweep(_ name: String) async throws -> (curves: [ReplayCurve], direction: Direction, rule: StoppingRule?, notes: [String]) {
