@@ -2,7 +2,7 @@ import Foundation
 
 /// SplitMix64: a small deterministic generator, so that every noisy test sees the same data
 /// on every run and platform.
-struct SeededRandom {
+struct SeededRandom: RandomNumberGenerator {
     private var state: UInt64
 
     init(seed: UInt64) { state = seed }

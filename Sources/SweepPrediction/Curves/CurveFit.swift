@@ -75,9 +75,11 @@ public struct CurveFit: Sendable {
     /// The member with the largest weight: the best single family.
     public var bestMember: FamilyFit { members[0] }
 
-    /// The ensemble's predictive distribution at `step` (positive): the weighted mixture of
-    /// the members' Gaussians; empty (NaN answers) when no member is finite there.
+    /// The ensemble's predictive distribution at `step`: the weighted mixture of the
+    /// members' Gaussians; empty (NaN answers) when `step` is not positive and finite or no
+    /// member is finite there.
     public func predict(at step: Double) -> Prediction {
+        guard step.isFinite, step > 0 else { return Prediction(step: step, components: []) }
         let largest = members.first?.weight ?? 0
         var components: [Prediction.Component] = []
         components.reserveCapacity(members.count)
