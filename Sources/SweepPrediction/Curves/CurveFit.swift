@@ -40,8 +40,9 @@ public enum InsufficientEvidence: Sendable, Hashable, CustomStringConvertible {
 /// How the ensemble's weights were set.
 public enum CurveWeighting: Sendable, Hashable {
     /// Each family was refitted without the last `heldOutSteps` distinct steps and weighted
-    /// by its log predictive density of those points (how well it extrapolated), times a
-    /// prior that splits each shape class evenly.
+    /// by its log predictive density of those points (how well it extrapolated; a Student-t,
+    /// glitches past `heldOutOutlierCutoff` noise deviations skipped), times a prior that
+    /// splits each shape class evenly.
     case heldOut(heldOutSteps: Int)
     /// Too few steps to hold any out: weights ∝ prior · exp(−BIC/2) on the full fit.
     case informationCriterion

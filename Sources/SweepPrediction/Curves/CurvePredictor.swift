@@ -121,7 +121,10 @@ public struct CurvePredictor: Sendable {
         }
         guard !fitted.isEmpty else { return .insufficientEvidence(.allFamiliesFailed(tried: families)) }
 
-        let (scores, weighting) = self.scores(fitted.map(\.family), fits: fitted.map(\.fit), points: coordinates, y: y, scale: scale, distinctSteps: distinctSteps)
+        let (scores, weighting) = self.scores(
+            fitted.map(\.family), fits: fitted.map(\.fit),
+            points: coordinates, y: y, scale: scale, distinctSteps: distinctSteps
+        )
         let weights = Self.weights(scores: scores, families: fitted.map(\.family))
 
         var members: [FamilyFit] = []

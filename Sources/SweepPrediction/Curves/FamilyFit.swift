@@ -16,7 +16,7 @@ public struct FamilyFit: Sendable {
     /// The root mean square of the residuals over the points fitted, in metric units.
     public var rootMeanSquareError: Double
     /// The score that set the weight before normalisation: the held-out log predictive
-    /// density, or −BIC/2, in normalised units (see ``CurveWeighting``).
+    /// density (Student-t), or −BIC/2, in normalised units (see ``CurveWeighting``).
     public var score: Double
 
     /// σ², normalised.
