@@ -58,7 +58,7 @@ extension CurveFamily {
         var startResiduals = [Double](repeating: 0, count: count)
         problem.residuals(at: starts[0].enumerated().map { bounds.clamp($0.element, at: $0.offset) }, into: &startResiduals)
         let noiseScale = max(RobustLoss.robustScale(of: startResiduals), configuration.minimumNoiseStandardDeviation)
-        let solver = LevenbergMarquardt(
+        var solver = LevenbergMarquardt(
             loss: configuration.loss.robustLoss(noiseScale: noiseScale),
             configuration: configuration.solver
         )
@@ -69,7 +69,18 @@ extension CurveFamily {
             guard solution.isFinite else { continue }
             if best == nil || solution.cost < best!.cost { best = solution }
         }
-        guard let solution = best else { return nil }
+        guard var solution = best else { return nil }
+        // The start's residuals overstate the noise (the grid is coarse), which makes the
+        // robust loss too tolerant: once the fit is close, rescale the loss to the fit's own
+        // residuals and polish.
+        if configuration.loss != .squared {
+            let fittedScale = max(RobustLoss.robustScale(of: solution.residuals), configuration.minimumNoiseStandardDeviation)
+            if fittedScale < 0.7 * noiseScale {
+                solver.loss = configuration.loss.robustLoss(noiseScale: fittedScale)
+                let polished = solver.minimize(problem, from: solution.parameters, bounds: bounds)
+                if polished.isFinite { solution = polished }
+            }
+        }
 
         var weightedSquares = 0.0, weightTotal = 0.0, squares = 0.0
         for index in 0..<count {

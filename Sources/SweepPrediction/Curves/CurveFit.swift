@@ -40,8 +40,9 @@ public enum InsufficientEvidence: Sendable, Hashable, CustomStringConvertible {
 /// How the ensemble's weights were set.
 public enum CurveWeighting: Sendable, Hashable {
     /// Each family was refitted without the last `heldOutSteps` distinct steps and weighted
-    /// by its log predictive density of those points (how well it extrapolated), times a
-    /// prior that splits each shape class evenly.
+    /// by its log predictive density of those points (how well it extrapolated; a Student-t,
+    /// glitches past `heldOutOutlierCutoff` noise deviations skipped), times a prior that
+    /// splits each shape class evenly.
     case heldOut(heldOutSteps: Int)
     /// Too few steps to hold any out: weights ∝ prior · exp(−BIC/2) on the full fit.
     case informationCriterion
@@ -75,9 +76,11 @@ public struct CurveFit: Sendable {
     /// The member with the largest weight: the best single family.
     public var bestMember: FamilyFit { members[0] }
 
-    /// The ensemble's predictive distribution at `step` (positive): the weighted mixture of
-    /// the members' Gaussians; empty (NaN answers) when no member is finite there.
+    /// The ensemble's predictive distribution at `step`: the weighted mixture of the
+    /// members' Gaussians; empty (NaN answers) when `step` is not positive and finite or no
+    /// member is finite there.
     public func predict(at step: Double) -> Prediction {
+        guard step.isFinite, step > 0 else { return Prediction(step: step, components: []) }
         let largest = members.first?.weight ?? 0
         var components: [Prediction.Component] = []
         components.reserveCapacity(members.count)

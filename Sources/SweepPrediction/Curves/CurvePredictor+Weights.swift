@@ -2,11 +2,14 @@ import Foundation
 
 /// Ensemble weights. The question the ensemble answers is how the curve continues, so each
 /// family is judged on exactly that: refitted on the curve without its last steps, it is
-/// scored by the log predictive density (its own Gaussian, noise plus delta-method parameter
-/// uncertainty) of the held-out points. Summed log densities are a proper scoring rule and
+/// scored by the log predictive density of the held-out points (noise plus delta-method
+/// parameter uncertainty as the scale). Summed log densities are a proper scoring rule and
 /// make the weights a posterior over families given the held-out points; BIC on the full fit
 /// would rank how well each family interpolates, which rewards flexible families that then
-/// extrapolate badly. Short curves that cannot spare the held-out steps fall back to BIC.
+/// extrapolate badly. The density is a Student-t rather than the Gaussian the predictions
+/// use, so that one wild held-out point (a logging glitch) costs every family a bounded,
+/// logarithmic penalty instead of handing all the weight to whichever family is vaguest.
+/// Short curves that cannot spare the held-out steps fall back to BIC.
 extension CurvePredictor {
     /// One score per fitted family, and how they were computed.
     func scores(
@@ -23,14 +26,15 @@ extension CurvePredictor {
             let cutoff = scale.normalisedStep(distinctSteps[trainingSteps - 1])
             let trainingCount = points.firstIndex { $0.u > cutoff } ?? points.count
             let training = Array(points[..<trainingCount]), trainingY = Array(y[..<trainingCount])
+            let (heldPoints, heldY) = typicalPoints(points[trainingCount...], y[trainingCount...], families: families, fits: fits)
             let scores = zip(families, fits).map { family, fit in
                 heldOutScore(
                     family, start: fit.parameters,
                     training: training, trainingY: trainingY,
-                    held: points[trainingCount...], heldY: y[trainingCount...], scale: scale
+                    held: heldPoints, heldY: heldY, scale: scale
                 )
             }
-            if scores.contains(where: \.isFinite) { return (scores, .heldOut(heldOutSteps: held)) }
+            if !heldPoints.isEmpty, scores.contains(where: \.isFinite) { return (scores, .heldOut(heldOutSteps: held)) }
         }
         let count = Double(points.count)
         let scores = zip(families, fits).map { family, fit in
@@ -39,7 +43,30 @@ extension CurvePredictor {
         return (scores, .informationCriterion)
     }
 
-    /// Σ log N(yᵢ; μᵢ, sᵢ²) over the held-out points of the family fitted to the rest;
+    /// The held-out points that are not outliers: a point whose residual is more than
+    /// `heldOutOutlierCutoff` noise deviations for the median family's full fit is a glitch
+    /// that no family predicts, and scoring it would only reward the vaguest family.
+    private func typicalPoints(
+        _ points: ArraySlice<StepCoordinates>,
+        _ y: ArraySlice<Double>,
+        families: [CurveFamily],
+        fits: [NormalisedFamilyFit]
+    ) -> ([StepCoordinates], [Double]) {
+        var keptPoints: [StepCoordinates] = [], keptY: [Double] = []
+        for (point, value) in zip(points, y) {
+            var sizes = zip(families, fits).map { family, fit in
+                abs(family.value(at: point, parameters: fit.parameters) - value) / fit.noiseVariance.squareRoot()
+            }
+            sizes.sort()
+            if sizes[sizes.count / 2] <= configuration.heldOutOutlierCutoff {
+                keptPoints.append(point)
+                keptY.append(value)
+            }
+        }
+        return (keptPoints, keptY)
+    }
+
+    /// Σ log t(yᵢ; μᵢ, sᵢ) over the held-out points of the family fitted to the rest;
     /// −infinity when that fit fails. The refit starts from the full fit's parameters, which
     /// saves the starting grid at the price of a little leakage from the held-out points
     /// (the refit settles in the full fit's basin when there are several).
@@ -48,8 +75,8 @@ extension CurvePredictor {
         start: [Double],
         training: [StepCoordinates],
         trainingY: [Double],
-        held: ArraySlice<StepCoordinates>,
-        heldY: ArraySlice<Double>,
+        held: [StepCoordinates],
+        heldY: [Double],
         scale: CurveScale
     ) -> Double {
         guard let fit = family.fit(training, y: trainingY, configuration: configuration, start: start) else {
@@ -64,9 +91,15 @@ extension CurvePredictor {
         for (heldPoint, heldValue) in zip(held, heldY) {
             guard let (mean, variance) = member.normalisedPrediction(at: heldPoint), variance > 0 else { return -.infinity }
             let deviation = variance.squareRoot()
-            total += NormalDistribution.logDensity((heldValue - mean) / deviation) - log(deviation)
+            total += studentLogDensity((heldValue - mean) / deviation) - log(deviation)
         }
         return total.isNaN ? -.infinity : total
+    }
+
+    /// log density of Student's t with `heldOutDegreesOfFreedom` at z.
+    private func studentLogDensity(_ z: Double) -> Double {
+        let ν = configuration.heldOutDegreesOfFreedom
+        return lgamma((ν + 1) / 2) - lgamma(ν / 2) - 0.5 * log(ν * Double.pi) - (ν + 1) / 2 * log1p(z * z / ν)
     }
 
     /// Normalised weights ∝ prior · exp(score), the prior splitting each shape class evenly.

@@ -38,6 +38,13 @@ public struct CurvePredictor: Sendable {
         public var minimumHeldOutSteps = 2
         /// Distinct steps the held-out fits must keep.
         public var minimumTrainingSteps = 6
+        /// Degrees of freedom of the Student-t density that scores held-out points: small
+        /// enough that one wild point cannot decide the weights, large enough that ordinary
+        /// points score almost as under a Gaussian.
+        public var heldOutDegreesOfFreedom = 4.0
+        /// Held-out points further than this many noise deviations from the median family's
+        /// full fit are glitches and are not scored.
+        public var heldOutOutlierCutoff = 6.0
         /// The loss of the fits.
         public var loss: Loss = .huber(threshold: 1.345)
         /// Starting points tried per family (the best grid points).
@@ -114,7 +121,10 @@ public struct CurvePredictor: Sendable {
         }
         guard !fitted.isEmpty else { return .insufficientEvidence(.allFamiliesFailed(tried: families)) }
 
-        let (scores, weighting) = self.scores(fitted.map(\.family), fits: fitted.map(\.fit), points: coordinates, y: y, scale: scale, distinctSteps: distinctSteps)
+        let (scores, weighting) = self.scores(
+            fitted.map(\.family), fits: fitted.map(\.fit),
+            points: coordinates, y: y, scale: scale, distinctSteps: distinctSteps
+        )
         let weights = Self.weights(scores: scores, families: fitted.map(\.family))
 
         var members: [FamilyFit] = []

@@ -16,7 +16,7 @@ public struct FamilyFit: Sendable {
     /// The root mean square of the residuals over the points fitted, in metric units.
     public var rootMeanSquareError: Double
     /// The score that set the weight before normalisation: the held-out log predictive
-    /// density, or −BIC/2, in normalised units (see ``CurveWeighting``).
+    /// density (Student-t), or −BIC/2, in normalised units (see ``CurveWeighting``).
     public var score: Double
 
     /// σ², normalised.
@@ -39,8 +39,9 @@ public struct FamilyFit: Sendable {
     /// The family's own predictive distribution at `step`: a Gaussian whose variance is the
     /// noise variance plus the parameters' uncertainty carried to `step` by the delta method
     /// (so it widens with the extrapolation distance).
+    /// Empty (NaN answers) when `step` is not positive and finite.
     public func predict(at step: Double) -> Prediction {
-        guard let (mean, variance) = normalisedPrediction(at: scale.coordinates(ofStep: step)) else {
+        guard step.isFinite, step > 0, let (mean, variance) = normalisedPrediction(at: scale.coordinates(ofStep: step)) else {
             return Prediction(step: step, components: [])
         }
         return Prediction(step: step, components: [

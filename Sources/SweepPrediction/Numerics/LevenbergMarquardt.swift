@@ -55,6 +55,8 @@ public struct LevenbergMarquardt: Sendable {
         var weights = [Double](repeating: 1, count: residualCount)
         var normal = [Double](repeating: 0, count: parameterCount * parameterCount)
         var gradient = [Double](repeating: 0, count: parameterCount)
+        var damped = normal
+        var step = gradient
 
         problem.residuals(at: parameters, into: &residuals)
         var cost = robustCost(residuals)
@@ -78,13 +80,13 @@ public struct LevenbergMarquardt: Sendable {
             var smallStep = false
             var trialCost = cost
             while damping <= configuration.maximumDamping {
-                var damped = normal
+                for index in normal.indices { damped[index] = normal[index] }
                 for j in 0..<parameterCount {
                     let diagonal = normal[j * parameterCount + j]
                     damped[j * parameterCount + j] = diagonal + damping * max(diagonal, 1e-12)
+                    step[j] = -gradient[j]
                 }
-                let negativeGradient = gradient.map { -$0 }
-                guard let step = SmallLinearAlgebra.choleskySolve(damped, negativeGradient, dimension: parameterCount),
+                guard SmallLinearAlgebra.choleskySolveInPlace(&damped, &step, dimension: parameterCount),
                       step.allSatisfy(\.isFinite) else {
                     damping *= 10
                     continue

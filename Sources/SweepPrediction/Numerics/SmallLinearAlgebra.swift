@@ -8,6 +8,35 @@ enum SmallLinearAlgebra {
         return solve(factor: factor, rhs, dimension: n)
     }
 
+    /// Solves `matrix · x = rhs` in place without allocating: `matrix` is overwritten by its
+    /// Cholesky factor and `rhs` by x; false when the matrix is not numerically positive
+    /// definite (both are then garbage).
+    static func choleskySolveInPlace(_ matrix: inout [Double], _ rhs: inout [Double], dimension n: Int) -> Bool {
+        for row in 0..<n {
+            for column in 0...row {
+                var sum = matrix[row * n + column]
+                for k in 0..<column { sum -= matrix[row * n + k] * matrix[column * n + k] }
+                if row == column {
+                    guard sum > 0, sum.isFinite else { return false }
+                    matrix[row * n + row] = sum.squareRoot()
+                } else {
+                    matrix[row * n + column] = sum / matrix[column * n + column]
+                }
+            }
+        }
+        for row in 0..<n {
+            var sum = rhs[row]
+            for k in 0..<row { sum -= matrix[row * n + k] * rhs[k] }
+            rhs[row] = sum / matrix[row * n + row]
+        }
+        for row in stride(from: n - 1, through: 0, by: -1) {
+            var sum = rhs[row]
+            for k in (row + 1)..<n { sum -= matrix[k * n + row] * rhs[k] }
+            rhs[row] = sum / matrix[row * n + row]
+        }
+        return true
+    }
+
     /// The lower-triangular Cholesky factor L (L·Lᵀ = matrix), or nil when a pivot is not
     /// positive and finite.
     static func cholesky(_ matrix: [Double], dimension n: Int) -> [Double]? {
