@@ -29,14 +29,23 @@ public struct PredictionAccuracy: Sendable {
         public var bestFamilyLogLikelihood: Double
         /// Fraction of predicted curves whose final value lies in the ensemble's 80% interval.
         public var coverage80: Double
+        /// The calibrated forecast `predict` uses (EnsembleForecaster): curves it declined,
+        /// and over the curves both predicted, its MAE, mean log density and 80% coverage.
+        public var calibratedDeclined: Int
+        public var calibratedMAE: Double
+        public var calibratedLogLikelihood: Double
+        public var calibratedCoverage80: Double
     }
 
     /// The predictor evaluated.
     public var predictor: CurvePredictor
+    /// The calibrated forecaster evaluated alongside.
+    public var forecaster: EnsembleForecaster
 
     /// Creates an evaluation.
-    public init(predictor: CurvePredictor = CurvePredictor()) {
-        self.predictor = predictor
+    public init(forecaster: EnsembleForecaster = EnsembleForecaster()) {
+        self.predictor = forecaster.predictor
+        self.forecaster = forecaster
     }
 
     /// Evaluates every curve with at least 3 points at each fraction. Log densities are
@@ -46,6 +55,8 @@ public struct PredictionAccuracy: Sendable {
             var count = 0, insufficient = 0, predicted = 0, covered = 0
             var ensemble = 0.0, best = 0.0, lastOnPredicted = 0.0, fallback = 0.0, lastAll = 0.0
             var ensembleLL = 0.0, bestLL = 0.0
+            var calibratedDeclined = 0, calibratedCount = 0, calibratedCovered = 0
+            var calibratedError = 0.0, calibratedLL = 0.0
             for curve in curves where curve.steps.count >= 3 {
                 guard let truth = curve.values.last, let horizon = curve.steps.last else { continue }
                 let used = min(curve.steps.count - 1, max(1, Int((fraction * Double(curve.steps.count)).rounded(.up))))
@@ -73,6 +84,16 @@ public struct PredictionAccuracy: Sendable {
                 ensembleLL += Self.logDensity(of: truth, in: prediction)
                 bestLL += Self.logDensity(of: truth, in: single)
                 if prediction.interval(coverage: 0.8).contains(truth) { covered += 1 }
+                switch forecaster.calibrated(prediction, observed: Array(curve.values[0..<used])) {
+                case .failure:
+                    calibratedDeclined += 1
+                case .success(let (mean, sd)):
+                    calibratedCount += 1
+                    calibratedError += abs(mean - truth)
+                    let z = (truth - mean) / max(sd, 1e-12)
+                    calibratedLL += max(NormalDistribution.logDensity(z) - log(max(sd, 1e-12)), log(1e-300))
+                    if abs(z) <= NormalDistribution.quantile(0.9) { calibratedCovered += 1 }
+                }
             }
             let p = Double(max(predicted, 1)), n = Double(max(count, 1))
             return Row(
@@ -80,7 +101,11 @@ public struct PredictionAccuracy: Sendable {
                 ensembleMAE: ensemble / p, bestFamilyMAE: best / p, lastValueMAE: lastOnPredicted / p,
                 ensembleMAEWithFallback: fallback / n, lastValueMAEAll: lastAll / n,
                 ensembleLogLikelihood: ensembleLL / p, bestFamilyLogLikelihood: bestLL / p,
-                coverage80: Double(covered) / p)
+                coverage80: Double(covered) / p,
+                calibratedDeclined: calibratedDeclined,
+                calibratedMAE: calibratedError / Double(max(calibratedCount, 1)),
+                calibratedLogLikelihood: calibratedLL / Double(max(calibratedCount, 1)),
+                calibratedCoverage80: Double(calibratedCovered) / Double(max(calibratedCount, 1)))
         }
     }
 

@@ -64,6 +64,10 @@ struct ReplayCommand: AsyncParsableCommand {
     var probabilityThreshold: Double?
     @Option(name: .long, help: "predict: the step whose value is predicted (default: the longest completed run's last step).")
     var horizon: Double?
+    @Option(name: .long, help: "predict: the forecast's extra spread, as a fraction of the change it still predicts.")
+    var discrepancy: Double = 0.5
+    @Option(name: .long, help: "predict: the forecast's least spread, as a fraction of the range of the observed values.")
+    var spreadFloor: Double = 0.5
     @Option(name: .long, help: "predict: fewest points to predict from.")
     var minPoints: Int?
     @Option(name: .long, help: "threshold: the value a run must be no worse than.")
@@ -115,13 +119,13 @@ struct ReplayCommand: AsyncParsableCommand {
             sweeps = sweeps.map { ($0.name, $0.curves.map { $0.indexed(keepingCosts: keep) }) }
         }
         if accuracy {
-            try printAccuracy(PredictionAccuracy().evaluate(sweeps.flatMap(\.curves), fractions: [0.1, 0.2, 0.4], direction: direction))
+            try printAccuracy(PredictionAccuracy(forecaster: EnsembleForecaster(discrepancy: discrepancy, spreadFloor: spreadFloor)).evaluate(sweeps.flatMap(\.curves), fractions: [0.1, 0.2, 0.4], direction: direction))
             return
         }
         let rules = try chosenRules(declared: declared)
         var reports: [PolicyReport] = []
         for rule in rules {
-            let simulator = ReplaySimulator(rule: rule, direction: direction, workers: workers, forecaster: EnsembleForecaster(), topK: topK)
+            let simulator = ReplaySimulator(rule: rule, direction: direction, workers: workers, forecaster: EnsembleForecaster(discrepancy: discrepancy, spreadFloor: spreadFloor), topK: topK)
             reports.append(PolicyReport(rule: rule, outcomes: await Self.replay(sweeps, with: simulator)))
         }
         if format == "json" {
@@ -242,13 +246,15 @@ struct ReplayCommand: AsyncParsableCommand {
             return
         }
         let header = ["from", "curves", "declined", "MAE ensemble", "MAE best family", "MAE last value", "LL ensemble", "LL best family", "80% covered",
-                      "MAE ens.+fallback", "MAE last (all)"]
+                      "MAE ens.+fallback", "MAE last (all)", "calibrated: declined", "MAE", "LL", "80% covered"]
         let cells = rows.map { row -> [String] in
             [String(format: "%.0f%%", 100 * row.fraction), "\(row.curves)", "\(row.insufficient)",
              String(format: "%.4f", row.ensembleMAE), String(format: "%.4f", row.bestFamilyMAE), String(format: "%.4f", row.lastValueMAE),
              String(format: "%.2f", row.ensembleLogLikelihood), String(format: "%.2f", row.bestFamilyLogLikelihood),
              String(format: "%.1f%%", 100 * row.coverage80),
-             String(format: "%.4f", row.ensembleMAEWithFallback), String(format: "%.4f", row.lastValueMAEAll)]
+             String(format: "%.4f", row.ensembleMAEWithFallback), String(format: "%.4f", row.lastValueMAEAll),
+             "\(row.calibratedDeclined)", String(format: "%.4f", row.calibratedMAE), String(format: "%.2f", row.calibratedLogLikelihood),
+             String(format: "%.1f%%", 100 * row.calibratedCoverage80)]
         }
         print(TextTable.render(header: header, rows: cells), terminator: "")
         print("final value predicted from the first ⌈f·n⌉ points of each curve (at least 1, at most n-1); MAE and mean log density of the true final value over the curves the ensemble predicted; the last two columns over every curve")
@@ -293,13 +299,15 @@ struct PolicyReport {
     var summary: PolicySummary {
         let count = Double(max(outcomes.count, 1))
         let regrets = outcomes.map { $0.outcome.regret ?? 0 }
-        let relative = outcomes.map { $0.outcome.relativeRegret ?? 0 }
+        let relative = outcomes.compactMap { $0.outcome.foundBest == nil ? nil : $0.outcome.relativeRegret }
         return PolicySummary(
             sweeps: outcomes.count,
             computeSaved: outcomes.reduce(0) { $0 + $1.outcome.computeSaved } / count,
             timeSaved: outcomes.reduce(0) { $0 + ($1.outcome.makespanFull > 0 ? 1 - $1.outcome.makespan / $1.outcome.makespanFull : 0) } / count,
             regret: regrets.reduce(0, +) / count,
-            relativeRegret: relative.reduce(0, +) / count,
+            relativeRegret: relative.reduce(0, +) / Double(max(relative.count, 1)),
+            medianRelativeRegret: relative.isEmpty ? 0 : StoppingRule.quantile(relative.sorted(), 0.5),
+            regretAboveZero: Double(regrets.filter { $0 > 0 }.count) / count,
             nothingCompleted: outcomes.filter { $0.outcome.foundBest == nil }.count,
             bestStopped: outcomes.filter(\.outcome.trueBestStopped).count,
             topKStopped: Double(outcomes.reduce(0) { $0 + $1.outcome.topKStopped }) / count,
@@ -314,7 +322,11 @@ struct PolicySummary: Encodable {
     var computeSaved: Double
     var timeSaved: Double
     var regret: Double
+    /// Mean over the sweeps whose true best is not 0 (relative regret is undefined there).
     var relativeRegret: Double
+    var medianRelativeRegret: Double
+    /// Fraction of sweeps with any regret.
+    var regretAboveZero: Double
     var nothingCompleted: Int
     var bestStopped: Int
     var topKStopped: Double
