@@ -78,7 +78,7 @@ struct LadderAnalysisTests {
         #expect(throws: LadderAnalysisError.self) { try LadderAnalysis(ladder: ladder).dataset(metric: "loss", results: Array(results.prefix(2))) }
         do {
             _ = try LadderAnalysis(ladder: ladder).dataset(metric: "loss", results: Array(results.prefix(2)))
-        } catch let error as LadderAnalysisError {
+        } catch {
             #expect(error.code == .notEnoughRungs)
             #expect(error.message.contains("2 of the ladder's 3 rungs"))
         }
@@ -91,7 +91,7 @@ struct LadderAnalysisTests {
         do {
             _ = try LadderAnalysis(ladder: shaped).dataset(metric: "loss", results: shapedResults)
             Issue.record("expected an error")
-        } catch let error as LadderAnalysisError {
+        } catch {
             #expect(error.code == .noParameterCount)
             #expect(error.message.contains("add 'ladder.params'"))
         }

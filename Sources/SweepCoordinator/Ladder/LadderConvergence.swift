@@ -1,3 +1,4 @@
+import Foundation
 public import SweepPrediction
 
 /// The adaptive ladder's test: have the targets' prediction intervals become narrow enough

@@ -1,5 +1,5 @@
 import Foundation
-public import SweepCore
+import SweepCore
 public import SweepPrediction
 public import SweepStore
 

@@ -102,8 +102,9 @@ struct LadderFitCommand: ParsableCommand {
             case .json: try LadderFitWriter.writeJSON(results, csv: csv, to: &output)
             }
             output.flush()
-            try LadderReport.writeSVG(results.first, to: svg, title: { $0.map { "\(csv) — \($0)" } ?? csv })
-        } catch let error as LadderInputError {
+            let title = results.first?.task.map { "\(csv) — \($0)" } ?? csv
+            try LadderReport.writeSVG(results.first, to: svg, title: title)
+        } catch {
             Terminal.error(error.description)
             throw ExitCode(1)
         }

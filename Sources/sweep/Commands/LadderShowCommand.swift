@@ -72,7 +72,7 @@ struct LadderShowCommand: AsyncParsableCommand {
                 let dataset: LadderDataset
                 do {
                     dataset = try analysis.dataset(metric: metric, results: results, form: form?.form)
-                } catch let error as LadderAnalysisError {
+                } catch {
                     throw LadderInputError("sweep '\(name)': error: \(error.message)")
                 }
                 let placed = dataset.targets.filter { $0.target != nil }
@@ -94,7 +94,7 @@ struct LadderShowCommand: AsyncParsableCommand {
             case .json: try LadderFitWriter.writeSweepJSON(fits, sweep: name, to: &output)
             }
             output.flush()
-            try LadderReport.writeSVG(fits.first, to: svg, title: { "\(name) — \($0 ?? "")" })
+            try LadderReport.writeSVG(fits.first, to: svg, title: "\(name) — \(fits.first?.task ?? "")")
         } catch let error as LadderInputError {
             Terminal.error(error.description)
             throw ExitCode(1)

@@ -52,9 +52,9 @@ enum LadderReport {
     }
 
     /// Writes the SVG of `result` to `path`, when both are given.
-    static func writeSVG(_ result: LadderTaskFit?, to path: String?, title: (String?) -> String) throws(LadderInputError) {
+    static func writeSVG(_ result: LadderTaskFit?, to path: String?, title: String) throws(LadderInputError) {
         guard let path, let result else { return }
-        let plot = LadderPlot(fit: result.fit, points: result.points, title: title(result.task))
+        let plot = LadderPlot(fit: result.fit, points: result.points, title: title)
         guard FileManager.default.createFile(atPath: path, contents: Data(plot.render().utf8)) else {
             throw LadderInputError("\(path): error: cannot write the SVG file (does its folder exist?)")
         }
