@@ -147,6 +147,9 @@ extension Coordinator {
                 outcome.fits.append((dataset, fit))
             } catch let error as LadderAnalysisError {
                 outcome.problems.append((error.code == .notEnoughRungs, error.message))
+            } catch let error as LadderFitError {
+                // Too few points (one seed per rung, a law of more parameters) is cured by more rungs.
+                outcome.problems.append(([.tooFewPoints, .tooFewDistinctValues].contains(error.code), "\(metric): \(error.message)"))
             } catch {
                 outcome.problems.append((false, "\(metric): \(error)"))
             }

@@ -73,8 +73,8 @@ extension SystemTests {
                 checked += 1
             }
             #expect(checked == 4)
-            // Earlier fits (fewer rungs) are kept; none was made with fewer than three rungs.
-            #expect(try await cluster.scalar("SELECT min(rungs)::bigint FROM public.ladder_fits WHERE sweep = 'ladder-fit'", as: Int64.self) == 3)
+            // No fit was made with fewer than three rungs.
+            #expect((try await cluster.scalar("SELECT min(rungs)::bigint FROM public.ladder_fits WHERE sweep = 'ladder-fit'", as: Int64.self) ?? 0) >= 3)
 
             // sweep ladder show refits from the database and prints the same predictions.
             let svg = "\(cluster.directory)/ladder.svg"
