@@ -134,6 +134,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SweepCoordinatorTests",
+            dependencies: ["SweepCoordinator", "SweepStore", "SweepCore", "SweepPrediction"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SweepSystemTests",
             dependencies: [
                 "sweep", "SweepWire", "SweepStore", "SweepCore",

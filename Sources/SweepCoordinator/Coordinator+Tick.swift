@@ -114,6 +114,7 @@ extension Coordinator {
                 for (entry, outcome) in zip(reports, outcomes) {
                     if outcome == .applied, entry.report.outcome != .released {
                         finishStopping(entry.report)
+                        noteLadderResult(entry.report)
                         jobSweeps[entry.report.job] = nil
                         stopReasons[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil
                     }

@@ -48,6 +48,8 @@ public actor Coordinator: Service {
     /// `predict`'s learning-curve model.
     let forecaster = EnsembleForecaster()
     var stopsSent: Set<AttemptID> = []
+    /// Ladder sweeps waiting for a refit, and when each was last fitted (Coordinator+Ladder).
+    var ladderRefits = LadderRefits()
 
     // Work waiting to be written, with the acknowledgements owed once it is.
     var pendingPoints: [MetricPoint] = []

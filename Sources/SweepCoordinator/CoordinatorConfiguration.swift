@@ -30,6 +30,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var reportFlushInterval: Duration = .milliseconds(2)
     /// Time between SIGTERM and SIGKILL when the coordinator stops an attempt.
     public var stopGrace: Duration = .seconds(10)
+    /// A ladder sweep is refitted at most this often, however fast its rungs finish.
+    public var ladderRefitInterval: Duration = .seconds(1)
     /// What `${interpreter}` becomes in commands.
     public var interpreter = "python3"
 

@@ -56,7 +56,7 @@ struct MigrationTests {
                     """).decode(String.self) {
                     tables.append(table)
                 }
-                #expect(tables == ["attempts", "job_keys", "job_transitions", "jobs", "metrics", "schema_migrations", "stop_decisions", "sweeps", "workers"])
+                #expect(tables == ["attempts", "job_keys", "job_transitions", "jobs", "ladder_fits", "metrics", "schema_migrations", "stop_decisions", "sweeps", "workers"])
             }
         }
     }

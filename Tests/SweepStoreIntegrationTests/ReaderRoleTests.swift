@@ -38,7 +38,7 @@ struct ReaderRoleTests {
     func readerRole() async throws {
         try await TestDatabase.withStore { store in
             let sweep = try await Self.populate(store)
-            for view in ["results", "curves", "leaderboard", "stop_decisions", "sweep_progress", "workers", sweep.record.resultsView] {
+            for view in ["results", "curves", "leaderboard", "stop_decisions", "sweep_progress", "workers", "ladder_fits", sweep.record.resultsView] {
                 let error = try await Self.asReader(store, "SELECT * FROM public.\(view)")
                 #expect(error == nil, "sweep_reader cannot read \(view): \(String(reflecting: error))")
             }
@@ -120,7 +120,7 @@ struct ReaderRoleTests {
 
             let base = await refusal("SELECT * FROM sweep.jobs")
             #expect(base?.code == .queryRefused)
-            #expect(base?.description.hasPrefix("sweep query reads the views results, curves, leaderboard, stop_decisions, sweep_progress, workers, results_<sweep> and nothing else") == true)
+            #expect(base?.description.hasPrefix("sweep query reads the views results, curves, leaderboard, stop_decisions, sweep_progress, workers, ladder_fits, results_<sweep> and nothing else") == true)
 
             let hidden = await refusal("WITH gone AS (DELETE FROM sweep.metrics RETURNING 1) SELECT count(*) FROM gone")
             #expect(hidden?.code == .queryRefused)

@@ -13,7 +13,7 @@ public struct QueryResult: Sendable, Hashable {
 
 extension SweepStore {
     /// The views `sweep query` may read.
-    public static let readableViews = ["results", "curves", "leaderboard", "stop_decisions", "sweep_progress", "workers", "results_<sweep>"]
+    public static let readableViews = ["results", "curves", "leaderboard", "stop_decisions", "sweep_progress", "workers", "ladder_fits", "results_<sweep>"]
 
     /// Runs exactly one read-only statement as `sweep_reader`, with a statement timeout,
     /// inside a READ ONLY transaction that is always rolled back. Writes, several statements

@@ -7,7 +7,8 @@ struct LadderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ladder",
         abstract: "Fit scaling laws to a model ladder and predict larger models (see docs/ladders.md).",
-        subcommands: [LadderFitCommand.self]
+        subcommands: [LadderShowCommand.self, LadderFitCommand.self],
+        defaultSubcommand: LadderShowCommand.self
     )
 }
 
@@ -93,49 +94,25 @@ struct LadderFitCommand: ParsableCommand {
             configuration.intervalLevel = level
             configuration.seed = seed
             let targets = try target.map { text throws(LadderInputError) in try LadderTargetParser.parse(text) }
-            let fitter = LadderFitter(configuration: configuration)
-            var results: [LadderTaskFit] = []
-            var lawCache: [[LadderObservation]: LossLawEnsemble] = [:]
-            for (task, observations) in input.tasks {
-                // Tasks that share the loss points (one validation loss, many tasks) fit step 1 once.
-                let lossPoints = observations.map { LadderObservation(parameters: $0.parameters, tokens: $0.tokens, loss: $0.loss, run: $0.run) }
-                do {
-                    let laws = try lawCache[lossPoints] ?? fitter.fitLossLaw(lossPoints)
-                    lawCache[lossPoints] = laws
-                    let fit = try fitter.fit(observations, targets: targets, lossLaws: laws)
-                    results.append(LadderTaskFit(task: task, points: observations, fit: fit))
-                } catch let error as LadderFitError {
-                    throw LadderInputError("\(csv): error: \(task.map { "task '\($0)': " } ?? "")\(error.message)")
-                }
-            }
+            let groups = input.tasks.map { LadderReport.Group(name: $0.0, points: $0.1, targets: targets, form: configuration.form) }
+            let results = try LadderReport.fit(groups, configuration: configuration, source: csv)
             var output = StandardOutput()
             switch format {
-            case .table: LadderFitWriter.writeTable(results, to: &output)
+            case .table: LadderFitWriter.writeTable(results, heading: "task", to: &output)
             case .json: try LadderFitWriter.writeJSON(results, csv: csv, to: &output)
             }
             output.flush()
-            if let svg, let first = results.first {
-                let plot = LadderPlot(fit: first.fit, points: first.points, title: first.task.map { "\(csv) — \($0)" } ?? csv)
-                guard FileManager.default.createFile(atPath: svg, contents: Data(plot.render().utf8)) else {
-                    throw LadderInputError("\(svg): error: cannot write the SVG file (does its folder exist?)")
-                }
-            }
-        } catch let error as LadderInputError {
+            let title = results.first?.task.map { "\(csv) — \($0)" } ?? csv
+            try LadderReport.writeSVG(results.first, to: svg, title: title)
+        } catch {
             Terminal.error(error.description)
             throw ExitCode(1)
         }
     }
 }
 
-/// One task's fit with the points it was fitted to.
-struct LadderTaskFit {
-    var task: String?
-    var points: [LadderObservation]
-    var fit: LadderFit
-}
-
 /// `--form` values: the loss-law forms of SweepPrediction.
-enum LadderFormArgument: String, ExpressibleByArgument, CaseIterable {
+enum LadderFormArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
     case joint, parameters, tokens, compute
 
     var form: LossLawForm { LossLawForm(rawValue: rawValue)! }

@@ -1,0 +1,65 @@
+import Foundation
+import SweepCore
+public import SweepPrediction
+public import SweepStore
+
+/// The JSON documents of `sweep.ladder_fits` (migrations/0008_ladder_fits.sql).
+extension LadderFitRecord {
+    /// `law`: the formula and the fitted law.
+    struct Law: Encodable {
+        var formula: String
+        var form: LossLawForm
+        var irreducibleLoss: Double
+        var terms: [PowerLawTerm]
+    }
+
+    /// One element of `predictions`.
+    struct Prediction: Encodable {
+        var target: ParamValue
+        var label: String
+        var parameters: Double?
+        var tokens: Double?
+        var value: Double?
+        var low: Double?
+        var high: Double?
+        var relativeWidth: Double?
+        var warnings: [String]
+    }
+
+    /// The record of one metric's fit; `maxIntervalWidth` (the adaptive setting) decides
+    /// `converged`.
+    public init(sweep: Int64, dataset: LadderDataset, fit: LadderFit, maxIntervalWidth: Double?) {
+        let law = Law(formula: fit.lossFormula, form: fit.form, irreducibleLoss: fit.lossLaw.irreducibleLoss, terms: fit.lossLaw.terms)
+        var predictions: [Prediction] = []
+        var remaining = fit.predictions[...]
+        for target in dataset.targets {
+            var element = Prediction(target: .object(target.sizes), label: target.label, warnings: target.note.map { [$0] } ?? [])
+            if target.target != nil, let prediction = remaining.popFirst() {
+                element.parameters = prediction.target.parameters
+                element.tokens = dataset.form.needsTokens || dataset.observations.first?.tokens != nil ? prediction.target.tokens : nil
+                element.value = prediction.loss.value
+                element.low = prediction.loss.lower
+                element.high = prediction.loss.upper
+                element.relativeWidth = LadderConvergence.relativeWidth(prediction.loss)
+                element.warnings += prediction.warnings
+            }
+            predictions.append(element)
+        }
+        self.init(
+            sweep: sweep, metric: dataset.metric, form: fit.form.rawValue, rungsUsed: dataset.rungs, jobsUsed: dataset.jobs,
+            points: dataset.observations.count, lawJSON: Self.json(law), goodnessJSON: Self.json(fit.lossReport),
+            predictionsJSON: Self.json(predictions), intervalLevel: fit.intervalLevel,
+            converged: maxIntervalWidth.map { LadderConvergence.isNarrow(dataset, fit, maxWidth: $0) },
+            warnings: dataset.warnings + fit.warnings)
+    }
+
+    /// JSON that PostgreSQL accepts: sorted keys, non-finite numbers as the strings its
+    /// double precision input reads.
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        guard let data = try? encoder.encode(value) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

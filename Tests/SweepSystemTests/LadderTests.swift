@@ -1,0 +1,138 @@
+import Foundation
+import PostgresNIO
+import Testing
+
+/// Ladder sweeps of `Programs/ladder.py`, whose final loss follows a known law
+/// L(N, D) = 1.5 + 40/N^0.4 + 40/D^0.4 with N = 1000 × width and D = steps = 25 × width.
+enum LadderSweepFiles {
+    static let program = Bundle.module.bundleURL.appendingPathComponent("Programs/ladder.py").path
+
+    /// The law the program follows.
+    static func law(width: Double) -> Double {
+        let parameters = 1000 * width, tokens = 25 * width
+        return 1.5 + 40 / pow(parameters, 0.4) + 40 / pow(tokens, 0.4)
+    }
+
+    /// A ladder over `widths` with budgets 25 × width, targets 64 and 128.
+    static func ladder(widths: [Int], seeds: Int, noise: Double, sleep: Double, adaptive: Double? = nil) -> String {
+        var text = """
+            program: \(SweepFiles.quoted(program))
+            method: grid
+            seeds: \(seeds)
+            metric: {name: loss, goal: minimize}
+            parameters:
+              noise: {value: \(noise)}
+              sleep: {value: \(sleep)}
+            ladder:
+              size: width
+              rungs: [\(widths.map(String.init).joined(separator: ", "))]
+              budget:
+                parameter: steps
+                per_rung: [\(widths.map { String(25 * $0) }.joined(separator: ", "))]
+              targets: [64, 128]
+              metrics: [loss, val_loss]
+
+            """
+        if let adaptive { text += "  adaptive: {max_interval_width: \(adaptive)}\n" }
+        return text + SweepFiles.quickRetries + "\n"
+    }
+}
+
+extension SystemTests {
+    /// 4 rungs × 2 seeds with 0.2% noise: the coordinator stores fits of both metrics as the
+    /// rungs finish; the last ones use every rung and predict the targets within 2%.
+    @Test("The coordinator fits a ladder as its rungs finish and stores predictions close to the known law; sweep ladder show prints them")
+    func ladderFitsAndShow() async throws {
+        try await Cluster.run { cluster in
+            try await cluster.startCoordinator()
+            try cluster.startWorker("w1", slots: 4)
+            let sweep = try await cluster.submit("ladder-fit", yaml: LadderSweepFiles.ladder(widths: [4, 8, 16, 32], seeds: 2, noise: 0.002, sleep: 0))
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
+            #expect(states == ["succeeded": 8])
+
+            // The refit after the last result comes within the refit interval (1 s).
+            try await cluster.waitUntil("fits of every rung are stored", timeout: .seconds(20)) {
+                try await cluster.scalar("""
+                    SELECT count(DISTINCT metric)::bigint FROM public.ladder_fits WHERE sweep = 'ladder-fit' AND latest AND rungs = 4 AND points = 8
+                    """, as: Int64.self) == 2
+            }
+            var checked = 0
+            let rows = try await cluster.client.query("""
+                SELECT metric, target, target_params, target_tokens, predicted, interval_low, interval_high, form, converged IS NULL
+                FROM public.ladder_fits WHERE sweep = 'ladder-fit' AND latest ORDER BY metric, target_index
+                """, logger: Cluster.logger)
+            for try await (metric, target, parameters, tokens, predicted, low, high, form, notAdaptive)
+                in rows.decode((String, String, Double, Double?, Double, Double?, Double?, String, Bool).self) {
+                let width = target == "width=64" ? 64.0 : 128.0
+                let truth = LadderSweepFiles.law(width: width) * (metric == "val_loss" ? 1.1 : 1)
+                #expect(abs(parameters / (1000 * width) - 1) < 1e-6, "N of \(target) extrapolated from the reported params")
+                #expect(tokens.map { abs($0 / (25 * width) - 1) < 1e-6 } == true, "D of \(target) extrapolated from the budgets")
+                #expect(abs(predicted / truth - 1) < 0.02, "\(metric) at \(target): predicted \(predicted), law \(truth)")
+                #expect(low != nil && high != nil && low! <= predicted && predicted <= high!)
+                #expect(form == "compute" && notAdaptive)
+                checked += 1
+            }
+            #expect(checked == 4)
+            // No fit was made with fewer than three rungs.
+            #expect((try await cluster.scalar("SELECT min(rungs)::bigint FROM public.ladder_fits WHERE sweep = 'ladder-fit'", as: Int64.self) ?? 0) >= 3)
+
+            // sweep ladder show refits from the database and prints the same predictions.
+            let svg = "\(cluster.directory)/ladder.svg"
+            let show = try cluster.spawn("ladder-show", ["ladder", "show", "ladder-fit", "--metric", "loss", "--svg", svg])
+            #expect(await show.waitForExit(timeout: .seconds(60)) == 0, "\(show.logTail())")
+            let text = show.logTail()
+            #expect(text.contains("metric loss"), "\(text)")
+            #expect(text.contains("loss law    L = "), "\(text)")
+            #expect(text.contains("width=64") && text.contains("width=128"), "\(text)")
+            #expect(text.contains("8 points from 4 rungs"), "\(text)")
+            #expect(FileManager.default.contents(atPath: svg).map { String(decoding: $0, as: UTF8.self).hasPrefix("<svg") } == true)
+            // `sweep ladder SWEEP` is `show`, and JSON carries the predictions.
+            let json = try cluster.spawn("ladder-json", ["ladder", "ladder-fit", "--format", "json", "--resamples", "20"])
+            #expect(await json.waitForExit(timeout: .seconds(60)) == 0, "\(json.logTail())")
+            let output = json.logTail(bytes: 1 << 20)
+            let start = output.firstIndex(of: "{") ?? output.startIndex
+            let document = try JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any]
+            let metrics = document?["metrics"] as? [[String: Any]]
+            #expect(metrics?.compactMap { $0["metric"] as? String } == ["loss", "val_loss"])
+            let predictions = (metrics?.first?["fit"] as? [String: Any])?["predictions"] as? [[String: Any]]
+            let value = ((predictions?.first?["loss"] as? [String: Any])?["value"] as? Double) ?? 0
+            #expect(abs(value / LadderSweepFiles.law(width: 64) - 1) < 0.02, "\(String(describing: predictions))")
+            // A sweep without a ladder is refused with a clear message.
+            try await cluster.submit("no-ladder", yaml: SweepFiles.command(jobs: 1, steps: 1))
+            let refused = try cluster.spawn("ladder-refused", ["ladder", "show", "no-ladder"])
+            #expect(await refused.waitForExit(timeout: .seconds(60)) == 1)
+            #expect(refused.logTail().contains("sweep 'no-ladder' has no 'ladder:' section"), "\(refused.logTail())")
+        }
+    }
+
+    /// 8 noiseless rungs, one slot, half a second each: once three rungs are fitted the
+    /// intervals are far below 5%, and the rungs still queued are cancelled.
+    @Test("An adaptive ladder whose predictions have converged cancels its queued larger rungs with the reason")
+    func adaptiveLadderCancelsLargerRungs() async throws {
+        try await Cluster.run { cluster in
+            try await cluster.startCoordinator()
+            try cluster.startWorker("w1", slots: 1)
+            let widths = [4, 6, 8, 12, 16, 24, 32, 48]
+            let sweep = try await cluster.submit("ladder-adaptive", yaml: LadderSweepFiles.ladder(widths: widths, seeds: 1, noise: 0, sleep: 0.5, adaptive: 0.05))
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
+            #expect((states["cancelled"] ?? 0) >= 1, "\(states)")
+            #expect((states["succeeded"] ?? 0) >= 3 && states.keys.allSatisfy { ["succeeded", "cancelled"].contains($0) }, "\(states)")
+            // The converged fit, and the cancelled jobs all above its highest rung, with the reason.
+            let convergedRung = try await cluster.scalar("""
+                SELECT min(rungs_used[cardinality(rungs_used)])::bigint FROM sweep.ladder_fits WHERE sweep_id = \(sweep) AND converged
+                """, as: Int64.self)
+            #expect(convergedRung != nil)
+            let lowestCancelled = try await cluster.scalar(
+                "SELECT min(rung)::bigint FROM sweep.jobs WHERE sweep_id = \(sweep) AND state = 'cancelled'", as: Int64.self)
+            #expect(lowestCancelled != nil && convergedRung != nil && lowestCancelled! > convergedRung!)
+            let withReason = try await cluster.scalar("""
+                SELECT count(*)::bigint FROM sweep.jobs WHERE sweep_id = \(sweep) AND state = 'cancelled'
+                  AND stop_reason LIKE 'ladder converged: after rung %, every target''s 90\\% interval is narrower than 5\\% of its prediction%'
+                """, as: Int64.self)
+            #expect(withReason == Int64(states["cancelled"] ?? 0))
+            // No job a worker held was touched: every started job succeeded.
+            #expect(try await cluster.scalar(
+                "SELECT count(*)::bigint FROM sweep.jobs WHERE sweep_id = \(sweep) AND state = 'cancelled' AND attempt > 0", as: Int64.self) == 0)
+        }
+    }
+}
