@@ -9,10 +9,12 @@ import json
 import statistics
 
 
-def optuna_rows(path):
+def optuna_rows(path, subset=None):
     data = json.load(open(path))
     for name, pruner in data["pruners"].items():
         s = pruner["summary"]
+        if subset is not None:
+            s = summarize([r for r in pruner["sweeps"] if r["sweep"] in subset])
         yield {
             "who": f"Optuna {name}",
             "sweeps": s["sweeps"],
@@ -24,6 +26,22 @@ def optuna_rows(path):
             "best_stopped": s["frac_true_best_stopped"],
             "top5": s["mean_top5_stopped"],
         }
+
+
+def summarize(rows):
+    """The Optuna harness's summary, recomputed over a subset of its sweeps."""
+    n = max(len(rows), 1)
+    rel = [r["rel_regret"] for r in rows if r.get("rel_regret") is not None]
+    return {
+        "sweeps": len(rows),
+        "mean_saved": sum(r["saved"] for r in rows) / n,
+        "mean_regret": sum(r["regret"] or 0 for r in rows) / n,
+        "mean_rel_regret": sum(rel) / max(len(rel), 1),
+        "median_rel_regret": statistics.median(rel) if rel else 0.0,
+        "frac_regret_gt_0": sum(1 for r in rows if (r["regret"] or 0) > 0) / n,
+        "frac_true_best_stopped": sum(1 for r in rows if r["true_best_stopped"]) / n,
+        "mean_top5_stopped": sum(r["top5_stopped"] for r in rows) / n,
+    }
 
 
 def sweep_rows(path, label):
@@ -52,8 +70,12 @@ def main():
     parser.add_argument("--optuna", required=True)
     parser.add_argument("--sweep", action="append", default=[])
     parser.add_argument("--label", action="append", default=[])
+    parser.add_argument("--subset", help="a file listing the sweep CSVs replayed (Optuna's figures are recomputed over those)")
     args = parser.parse_args()
-    rows = list(optuna_rows(args.optuna))
+    subset = None
+    if args.subset:
+        subset = {line.strip().rsplit("/", 1)[-1] for line in open(args.subset) if line.strip()}
+    rows = list(optuna_rows(args.optuna, subset))
     for index, path in enumerate(args.sweep):
         label = args.label[index] if index < len(args.label) else ""
         rows += list(sweep_rows(path, label))
