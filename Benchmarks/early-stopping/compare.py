@@ -82,6 +82,8 @@ def main():
     print("| policy | sweeps | compute saved | regret (abs) | rel. regret mean / median | sweeps with regret | true best stopped | top-5 stopped |")
     print("|---|---|---|---|---|---|---|---|")
     for r in rows:
+        if abs(r["saved"]) < 5e-6:
+            r["saved"] = 0.0  # rounding of 1 - used/full when nothing was stopped
         print(f"| {r['who']} | {r['sweeps']} | {100 * r['saved']:.1f}% | {r['regret']:.5f} | {100 * r['rel']:.2f}% / {100 * r['rel_median']:.2f}% "
               f"| {100 * r['regret_gt_0']:.1f}% | {100 * r['best_stopped']:.1f}% | {r['top5']:.2f} |")
 

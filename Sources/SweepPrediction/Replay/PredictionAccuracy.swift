@@ -35,6 +35,8 @@ public struct PredictionAccuracy: Sendable {
         public var calibratedMAE: Double
         public var calibratedLogLikelihood: Double
         public var calibratedCoverage80: Double
+        /// The last value's MAE over the curves the calibrated forecast predicted.
+        public var lastValueMAEOnCalibrated: Double
     }
 
     /// The predictor evaluated.
@@ -56,7 +58,7 @@ public struct PredictionAccuracy: Sendable {
             var ensemble = 0.0, best = 0.0, lastOnPredicted = 0.0, fallback = 0.0, lastAll = 0.0
             var ensembleLL = 0.0, bestLL = 0.0
             var calibratedDeclined = 0, calibratedCount = 0, calibratedCovered = 0
-            var calibratedError = 0.0, calibratedLL = 0.0
+            var calibratedError = 0.0, calibratedLL = 0.0, lastOnCalibrated = 0.0
             for curve in curves where curve.steps.count >= 3 {
                 guard let truth = curve.values.last, let horizon = curve.steps.last else { continue }
                 let used = min(curve.steps.count - 1, max(1, Int((fraction * Double(curve.steps.count)).rounded(.up))))
@@ -90,6 +92,7 @@ public struct PredictionAccuracy: Sendable {
                 case .success(let (mean, sd)):
                     calibratedCount += 1
                     calibratedError += abs(mean - truth)
+                    lastOnCalibrated += abs(last - truth)
                     let z = (truth - mean) / max(sd, 1e-12)
                     calibratedLL += max(NormalDistribution.logDensity(z) - log(max(sd, 1e-12)), log(1e-300))
                     if abs(z) <= NormalDistribution.quantile(0.9) { calibratedCovered += 1 }
@@ -105,7 +108,8 @@ public struct PredictionAccuracy: Sendable {
                 calibratedDeclined: calibratedDeclined,
                 calibratedMAE: calibratedError / Double(max(calibratedCount, 1)),
                 calibratedLogLikelihood: calibratedLL / Double(max(calibratedCount, 1)),
-                calibratedCoverage80: Double(calibratedCovered) / Double(max(calibratedCount, 1)))
+                calibratedCoverage80: Double(calibratedCovered) / Double(max(calibratedCount, 1)),
+                lastValueMAEOnCalibrated: lastOnCalibrated / Double(max(calibratedCount, 1)))
         }
     }
 

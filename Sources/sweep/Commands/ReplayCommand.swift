@@ -246,14 +246,15 @@ struct ReplayCommand: AsyncParsableCommand {
             return
         }
         let header = ["from", "curves", "declined", "MAE ensemble", "MAE best family", "MAE last value", "LL ensemble", "LL best family", "80% covered",
-                      "MAE ens.+fallback", "MAE last (all)", "calibrated: declined", "MAE", "LL", "80% covered"]
+                      "MAE ens.+fallback", "MAE last (all)", "calibrated: declined", "MAE", "MAE last value", "LL", "80% covered"]
         let cells = rows.map { row -> [String] in
             [String(format: "%.0f%%", 100 * row.fraction), "\(row.curves)", "\(row.insufficient)",
              String(format: "%.4f", row.ensembleMAE), String(format: "%.4f", row.bestFamilyMAE), String(format: "%.4f", row.lastValueMAE),
              String(format: "%.2f", row.ensembleLogLikelihood), String(format: "%.2f", row.bestFamilyLogLikelihood),
              String(format: "%.1f%%", 100 * row.coverage80),
              String(format: "%.4f", row.ensembleMAEWithFallback), String(format: "%.4f", row.lastValueMAEAll),
-             "\(row.calibratedDeclined)", String(format: "%.4f", row.calibratedMAE), String(format: "%.2f", row.calibratedLogLikelihood),
+             "\(row.calibratedDeclined)", String(format: "%.4f", row.calibratedMAE), String(format: "%.4f", row.lastValueMAEOnCalibrated),
+             String(format: "%.2f", row.calibratedLogLikelihood),
              String(format: "%.1f%%", 100 * row.calibratedCoverage80)]
         }
         print(TextTable.render(header: header, rows: cells), terminator: "")
