@@ -4,7 +4,7 @@
 # run_all.sh made (LCDB: all 369; scikit-learn: every 4th of the 800, 200 sweeps, because
 # predict refits on every report), next to the Optuna pruners on the same sweeps; then the
 # predictor's accuracy on every LCDB curve and the 640 recorded scikit-learn curves.
-# Writes .data/results/{sweep-*.json,compare-*.md,accuracy-*.txt}. About 8 minutes here.
+# Writes .data/results/{sweep-*.json,compare-*.md,accuracy-*.txt}. About 5 minutes here.
 #
 # usage: Benchmarks/early-stopping/sweep_replay.sh   (after run_all.sh; SKIP_BUILD=1 to reuse .build-bench)
 set -euo pipefail
