@@ -13,6 +13,10 @@ struct EarlyStoppingState {
     var curves: SweepCurves
     /// The attempt each run's curve belongs to (a retry starts a new curve).
     var attempts: [Int64: Int] = [:]
+    /// Runs judged `stop` whose attempt no worker held when the decision was taken (its
+    /// result was already in, or the coordinator restarted and the worker has not said HELLO):
+    /// not judged again, so that one stop is recorded once.
+    var stopUndelivered: Set<Int64> = []
     var targetReached = false
 }
 
@@ -50,9 +54,10 @@ extension Coordinator {
                 if point.attempt > current {
                     state.curves.restart(run: point.job)
                     state.attempts[point.job] = point.attempt
+                    state.stopUndelivered.remove(point.job)
                 }
                 let attempt = AttemptID(job: point.job, attempt: point.attempt)
-                guard state.curves[point.job]?.state ?? .running == .running, !stopsSent.contains(attempt),
+                guard state.curves[point.job]?.state ?? .running == .running, !stopsSent.contains(attempt), !state.stopUndelivered.contains(point.job),
                       state.curves.record(run: point.job, step: Double(point.step), value: point.value) else { continue }
                 if let target = state.target, !state.targetReached, reachedTarget == nil, !state.curves.direction.isBetter(target, than: point.value) {
                     reachedTarget = (point.job, point.value)
@@ -61,11 +66,15 @@ extension Coordinator {
                 records.append(StopDecisionRecord(
                     sweep: sweep, job: point.job, attempt: point.attempt, policy: decision.policy, step: Int64(decision.step.rounded()),
                     decision: decision.verdict.rawValue, reason: decision.reason, evidenceJSON: Self.json(decision.evidence)))
-                // A stop whose attempt no worker holds here (a restarted coordinator before
-                // the worker's HELLO) is judged again at the run's next report.
-                if decision.stops, requestStop(attempt, reason: "early stop (\(decision.policy)): \(decision.reason)") {
-                    state.curves.finish(run: point.job, as: .stopped)
-                    counters.earlyStops += 1
+                if decision.stops {
+                    if requestStop(attempt, reason: "early stop (\(decision.policy)): \(decision.reason)") {
+                        state.curves.finish(run: point.job, as: .stopped)
+                        counters.earlyStops += 1
+                    } else {
+                        // No worker holds the attempt: its result is already in (it ends as it
+                        // ended, and counts as completed if it succeeded), or it will be.
+                        state.stopUndelivered.insert(point.job)
+                    }
                 }
             }
             if let reached = reachedTarget {
