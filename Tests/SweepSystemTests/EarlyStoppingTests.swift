@@ -44,6 +44,24 @@ extension SystemTests {
             // The view for people shows them.
             let viewRows = try await cluster.scalar("SELECT count(*)::bigint FROM public.stop_decisions WHERE sweep = 'threshold-stop' AND decision = 'stop'", as: Int64.self)
             #expect(viewRows == 2)
+
+            // sweep replay reads the recorded curves back and replays the sweep's own policy:
+            // the bad runs are stopped again at their first judged report (step 5) unless their
+            // recorded curve ends there (the replay never judges a curve's last point), and
+            // the best run is found.
+            let replay = try cluster.spawn("replay", ["replay", "threshold-stop", "--format", "json"])
+            #expect(await replay.waitForExit(timeout: .seconds(60)) == 0, "\(replay.logTail())")
+            let output = replay.logTail(bytes: 1 << 20)
+            let start = output.firstIndex(of: "{") ?? output.startIndex
+            let document = try JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any]
+            let policy = (document?["policies"] as? [[String: Any]])?.first
+            #expect(policy?["policy"] as? String == "threshold")
+            let summary = policy?["summary"] as? [String: Any]
+            #expect((1...2).contains(summary?["stopped"] as? Int ?? 0), "\(String(describing: summary))")
+            #expect(summary?["regret"] as? Double == 0)
+            let outcome = ((policy?["sweeps"] as? [[String: Any]])?.first?["outcome"]) as? [String: Any]
+            #expect(outcome?["curves"] as? Int == 4)
+            #expect(outcome?["trueBestStopped"] as? Bool == false)
         }
     }
 
