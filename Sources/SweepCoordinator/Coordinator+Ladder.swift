@@ -138,9 +138,10 @@ extension Coordinator {
     nonisolated static func fitLadder(_ ladder: LadderSpec, results: [LadderRungResult], configuration: LadderFitConfiguration) -> LadderFitOutcome {
         var outcome = LadderFitOutcome()
         let analysis = LadderAnalysis(ladder: ladder)
-        for metric in ladder.metrics {
+        let groups = ladder.metrics.map { (metric: $0, task: String?.none) } + (ladder.tasks ?? []).map { (metric: $0.loss, task: Optional($0.metric)) }
+        for (metric, task) in groups {
             do {
-                let dataset = try analysis.dataset(metric: metric, results: results)
+                let dataset = try analysis.dataset(metric: metric, task: task, results: results)
                 var settings = configuration
                 settings.form = dataset.form
                 let fit = try LadderFitter(configuration: settings).fit(dataset.observations, targets: dataset.predictableTargets)
@@ -149,9 +150,9 @@ extension Coordinator {
                 outcome.problems.append((error.code == .notEnoughRungs, error.message))
             } catch let error as LadderFitError {
                 // Too few points (one seed per rung, a law of more parameters) is cured by more rungs.
-                outcome.problems.append(([.tooFewPoints, .tooFewDistinctValues].contains(error.code), "\(metric): \(error.message)"))
+                outcome.problems.append(([.tooFewPoints, .tooFewDistinctValues].contains(error.code), "\(task ?? metric): \(error.message)"))
             } catch {
-                outcome.problems.append((false, "\(metric): \(error)"))
+                outcome.problems.append((false, "\(task ?? metric): \(error)"))
             }
         }
         return outcome

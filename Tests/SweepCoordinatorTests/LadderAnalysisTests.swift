@@ -39,6 +39,30 @@ struct LadderAnalysisTests {
         #expect(dataset.targets[0].note == nil)
     }
 
+    @Test("a task is predicted in two steps: points carry its value, the stored record predicts it")
+    func taskThroughItsLoss() throws {
+        let ladder = try Self.ladder("  size: width\n  rungs: [16, 32, 64, 128, 256, 384]\n  targets: [512]\n  tasks: {acc: loss}\n")
+        #expect(ladder.tasks == [LadderTask(metric: "acc", loss: "loss")])
+        let law: (Double) -> Double = { n in 1 + 10 / pow(n, 0.5) }
+        let link: (Double) -> Double = { loss in 0.25 + 0.7 / (1 + exp(4 * (loss - 1.8))) }
+        var results = Self.results([16, 32, 64, 128, 256, 384]) { n, _ in law(n) }
+        for index in results.indices { results[index].finalMetrics["acc"] = link(results[index].finalMetrics["loss"]!) }
+        results[5].finalMetrics["acc"] = nil
+        let dataset = try LadderAnalysis(ladder: ladder).dataset(metric: "loss", task: "acc", results: results)
+        #expect(dataset.task == "acc" && dataset.observations.count == 5)
+        #expect(dataset.observations.allSatisfy { $0.accuracy != nil })
+        #expect(dataset.warnings.contains { $0.contains("reported no loss or acc") })
+        var configuration = LadderFitConfiguration()
+        configuration.bootstrapResamples = 20
+        configuration.form = dataset.form
+        let fit = try LadderFitter(configuration: configuration).fit(dataset.observations, targets: dataset.predictableTargets)
+        let record = LadderFitRecord(sweep: 1, dataset: dataset, fit: fit, maxIntervalWidth: nil)
+        #expect(record.metric == "acc")
+        let predicted = try #require(fit.predictions.first?.accuracy?.value)
+        #expect(record.predictionsJSON.contains("\"value\":\(predicted)"))
+        #expect(abs(predicted - link(law(512))) < 0.05, "two-step prediction \(predicted) against \(link(law(512)))")
+    }
+
     @Test("a reported params metric gives N; targets' N and D follow the rungs' log-log trends; collinear budgets fit the compute form")
     func reportedParametersAndBudgets() throws {
         let ladder = try Self.ladder("  size: width\n  rungs: [4, 8, 16, 32]\n  budget: {parameter: steps, per_rung: [100, 200, 400, 800]}\n  targets: [64]\n")

@@ -223,3 +223,38 @@ struct ExampleSweepTests {
         #expect(!expansion.jobs.isEmpty)
     }
 }
+
+@Suite("Ladder tasks")
+struct LadderTaskDecoderTests {
+    @Test func tasksMapATaskMetricToTheLossItFollows() throws {
+        let spec = try SweepFile.parse(text: """
+            program: t.py
+            method: grid
+            metric: {name: val_loss, goal: minimize}
+            parameters: {lr: {value: 0.1}}
+            ladder: {size: width, rungs: [8, 16, 32], tasks: {val_acc: val_loss, top5: val_loss}}
+            """, file: "t.yaml").spec
+        #expect(spec.ladder?.tasks == [LadderTask(metric: "val_acc", loss: "val_loss"), LadderTask(metric: "top5", loss: "val_loss")])
+    }
+
+    @Test func aTaskThroughItselfIsAnErrorWithItsPlace() throws {
+        let text = """
+            program: t.py
+            method: grid
+            metric: {name: val_loss, goal: minimize}
+            parameters: {lr: {value: 0.1}}
+            ladder:
+              size: width
+              rungs: [8, 16, 32]
+              tasks: {val_acc: val_acc}
+            """
+        do {
+            _ = try SweepFile.parse(text: text, file: "t.yaml")
+            Issue.record("a task through itself was accepted")
+        } catch {
+            let first = try #require(error.diagnostics.errors.first)
+            #expect(first.message.contains("predicted through its own values"))
+            #expect(first.location.line == 8)
+        }
+    }
+}

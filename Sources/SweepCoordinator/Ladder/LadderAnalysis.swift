@@ -41,8 +41,10 @@ public struct LadderTargetSize: Sendable, Hashable {
 
 /// The points of one metric of a ladder, ready for ``LadderFitter``.
 public struct LadderDataset: Sendable {
-    /// The metric fitted.
+    /// The metric fitted (the loss metric of a task).
     public var metric: String
+    /// A task: the metric predicted in two steps through `metric` (nil for a loss metric).
+    public var task: String?
     /// The loss law's form.
     public var form: LossLawForm
     /// One point per finished job that reported the metric.
@@ -94,7 +96,8 @@ public struct LadderAnalysis: Sendable {
 
     /// The points and targets of `metric` among `results` (only succeeded jobs count).
     /// - Parameter form: the loss law to fit instead of the default described above.
-    public func dataset(metric: String, results: [LadderRungResult], form requestedForm: LossLawForm? = nil) throws(LadderAnalysisError) -> LadderDataset {
+    /// With `task`, each point also carries that metric, for the two-step prediction.
+    public func dataset(metric: String, task: String? = nil, results: [LadderRungResult], form requestedForm: LossLawForm? = nil) throws(LadderAnalysisError) -> LadderDataset {
         var observations: [LadderObservation] = []
         var jobs: [Int64] = []
         var rungOfPoint: [Int] = []
@@ -109,16 +112,24 @@ public struct LadderAnalysis: Sendable {
                 warnings.append("job \(result.job) (rung \(result.rung)) reported \(metric) = \(value), left out: loss laws are fitted to values greater than 0")
                 continue
             }
+            var accuracy: Double?
+            if let task {
+                guard let value = result.finalMetrics[task], value.isFinite else {
+                    missing.append(result.job)
+                    continue
+                }
+                accuracy = value
+            }
             guard let parameters = parameterCount(of: result) else {
                 throw LadderAnalysisError(.noParameterCount, "rung \(result.rung) (\(label(ladder.rungs[result.rung]))) has no parameter count: add 'ladder.params' to the sweep file, or let the program report a '\(Self.parameterCountMetric)' metric")
             }
             let tokens = result.budget ?? ladder.budget(ofRung: result.rung)
-            observations.append(LadderObservation(parameters: parameters, tokens: tokens, loss: value, run: "job \(result.job)"))
+            observations.append(LadderObservation(parameters: parameters, tokens: tokens, loss: value, accuracy: accuracy, run: "job \(result.job)"))
             jobs.append(result.job)
             rungOfPoint.append(result.rung)
         }
         if !missing.isEmpty {
-            warnings.append("\(missing.count) finished job(s) reported no \(metric) (jobs \(missing.prefix(5).map(String.init).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")) and are left out")
+            warnings.append("\(missing.count) finished job(s) reported no \(task.map { "\(metric) or \($0)" } ?? metric) (jobs \(missing.prefix(5).map(String.init).joined(separator: ", "))\(missing.count > 5 ? ", …" : "")) and are left out")
         }
         let rungs = Array(Set(rungOfPoint)).sorted()
         guard rungs.count >= Self.minimumRungs else {
@@ -134,7 +145,7 @@ public struct LadderAnalysis: Sendable {
             if hasTokens { rungTokens[rung] = Self.geometricMean(points.compactMap(\.tokens)) }
         }
         let targets = ladder.targets.map { placeTarget($0, rungs: rungs, parameters: rungParameters, tokens: hasTokens ? rungTokens : nil) }
-        return LadderDataset(metric: metric, form: form, observations: observations, jobs: jobs, rungs: rungs, targets: targets, warnings: warnings)
+        return LadderDataset(metric: metric, task: task, form: form, observations: observations, jobs: jobs, rungs: rungs, targets: targets, warnings: warnings)
     }
 
     /// The default form for these points (see the type's documentation).

@@ -44,7 +44,7 @@ public struct LadderConvergence: Sendable, Hashable {
         guard !metrics.isEmpty else { return nil }
         var result: LadderConvergence?
         for metric in metrics {
-            guard let entry = fits.first(where: { $0.dataset.metric == metric }),
+            guard let entry = fits.first(where: { $0.dataset.metric == metric && $0.dataset.task == nil }),
                   let widest = widest(entry.dataset, entry.fit), widest.width < maxWidth else { return nil }
             let highest = entry.dataset.rungs.last ?? 0
             if result == nil || widest.width > result!.widestWidth {

@@ -37,16 +37,18 @@ extension LadderFitRecord {
             if target.target != nil, let prediction = remaining.popFirst() {
                 element.parameters = prediction.target.parameters
                 element.tokens = dataset.form.needsTokens || dataset.observations.first?.tokens != nil ? prediction.target.tokens : nil
-                element.value = prediction.loss.value
-                element.low = prediction.loss.lower
-                element.high = prediction.loss.upper
-                element.relativeWidth = LadderConvergence.relativeWidth(prediction.loss)
+                // A task's record predicts the task metric (step 2); a loss metric's, the loss.
+                let estimate = dataset.task == nil ? prediction.loss : prediction.accuracy ?? LadderEstimate(value: .nan)
+                element.value = estimate.value
+                element.low = estimate.lower
+                element.high = estimate.upper
+                element.relativeWidth = LadderConvergence.relativeWidth(estimate)
                 element.warnings += prediction.warnings
             }
             predictions.append(element)
         }
         self.init(
-            sweep: sweep, metric: dataset.metric, form: fit.form.rawValue, rungsUsed: dataset.rungs, jobsUsed: dataset.jobs,
+            sweep: sweep, metric: dataset.task ?? dataset.metric, form: fit.form.rawValue, rungsUsed: dataset.rungs, jobsUsed: dataset.jobs,
             points: dataset.observations.count, lawJSON: Self.json(law), goodnessJSON: Self.json(fit.lossReport),
             predictionsJSON: Self.json(predictions), intervalLevel: fit.intervalLevel,
             converged: maxIntervalWidth.map { LadderConvergence.isNarrow(dataset, fit, maxWidth: $0) },

@@ -1,6 +1,6 @@
 /// Decoding of Sweep's `ladder:`: size parameters, rungs, budgets, targets and metrics.
 extension SpecDecoder {
-    static let ladderKeys = ["size", "rungs", "params", "budget", "targets", "metrics", "adaptive"]
+    static let ladderKeys = ["size", "rungs", "params", "budget", "targets", "metrics", "tasks", "adaptive"]
 
     mutating func decodeLadder(_ node: YAMLNode, metric: MetricSpec?, parameters: [ParameterSpec]) -> LadderSpec? {
         guard let fields = mapping(node, what: "'ladder'", example: "{size: width, rungs: [16, 32, 64]}") else { return nil }
@@ -52,6 +52,21 @@ extension SpecDecoder {
             }
         } else if metric == nil {
             error("'ladder' needs 'metrics' (the metrics to fit), or a top-level 'metric'", at: fields.location)
+        }
+        if let tasksNode = fields["tasks"], let tasks = mapping(tasksNode, what: "'ladder.tasks'", example: "{val_acc: val_loss}") {
+            var decoded: [LadderTask] = []
+            for entry in tasks.entries {
+                guard let loss = string(entry.value, what: "the loss metric of task '\(YAMLScalar.truncated(entry.key.text))'", nonEmpty: true) else { continue }
+                if entry.key.text.isEmpty {
+                    error("a task metric name must not be empty", at: entry.key.location)
+                } else if entry.key.text == loss {
+                    error("task '\(YAMLScalar.truncated(loss))' is predicted through its own values; name the loss metric it follows (for example val_acc: val_loss)", at: entry.value.location)
+                } else {
+                    decoded.append(LadderTask(metric: entry.key.text, loss: loss))
+                }
+            }
+            if decoded.isEmpty, tasks.entries.isEmpty { error("'ladder.tasks' lists no task", at: tasks.location) }
+            spec.tasks = decoded
         }
         if let adaptiveNode = fields["adaptive"], let adaptive = mapping(adaptiveNode, what: "'ladder.adaptive'", example: "{max_interval_width: 0.02}") {
             reportUnknownKeys(in: adaptive, allowed: ["max_interval_width"], context: "in 'ladder.adaptive'")

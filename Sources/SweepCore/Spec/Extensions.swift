@@ -136,6 +136,20 @@ public struct EarlyStopSpec: Sendable, Hashable, Codable {
     }
 }
 
+/// A task metric of a ladder (an accuracy) and the loss metric it is predicted through.
+public struct LadderTask: Sendable, Hashable, Codable {
+    /// The task metric (`val_acc`).
+    public var metric: String
+    /// The loss metric whose scaling law predicts it (`val_loss`).
+    public var loss: String
+
+    /// Creates a task.
+    public init(metric: String, loss: String) {
+        self.metric = metric
+        self.loss = loss
+    }
+}
+
 /// A model ladder: rungs of growing size whose results are fitted to predict the targets.
 public struct LadderSpec: Sendable, Hashable, Codable {
     /// How each rung's training budget is set.
@@ -162,6 +176,10 @@ public struct LadderSpec: Sendable, Hashable, Codable {
     public var metrics: [String]
     /// Stop scheduling larger rungs once the relative prediction interval is this narrow.
     public var maxIntervalWidth: Double?
+    /// Task metrics predicted in two steps: (N, D) → the task's loss metric → the task
+    /// metric through a sigmoid (`tasks: {val_acc: val_loss}`). Nil in specs stored before
+    /// tasks existed.
+    public var tasks: [LadderTask]?
 
     /// The budget of rung `index`, if a budget is configured.
     public func budget(ofRung index: Int) -> Double? {

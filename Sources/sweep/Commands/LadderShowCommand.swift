@@ -65,13 +65,17 @@ struct LadderShowCommand: AsyncParsableCommand {
             guard let ladder = spec.ladder else {
                 throw LadderInputError("error: sweep '\(name)' has no 'ladder:' section; sweep ladder show fits ladder sweeps (see docs/ladders.md)")
             }
-            let metrics = metric.isEmpty ? ladder.metrics : metric
+            // Loss metrics, then tasks (predicted through their loss metric in two steps).
+            let tasks = ladder.tasks ?? []
+            let chosen: [(metric: String, task: String?)] = metric.isEmpty
+                ? ladder.metrics.map { ($0, nil) } + tasks.map { ($0.loss, $0.metric) }
+                : metric.map { name in tasks.first { $0.metric == name }.map { ($0.loss, $0.metric) } ?? (name, nil) }
             let analysis = LadderAnalysis(ladder: ladder)
             var groups: [LadderReport.Group] = []
-            for metric in metrics {
+            for (metric, task) in chosen {
                 let dataset: LadderDataset
                 do {
-                    dataset = try analysis.dataset(metric: metric, results: results, form: form?.form)
+                    dataset = try analysis.dataset(metric: metric, task: task, results: results, form: form?.form)
                 } catch {
                     throw LadderInputError("sweep '\(name)': error: \(error.message)")
                 }
@@ -79,8 +83,9 @@ struct LadderShowCommand: AsyncParsableCommand {
                 var notes = dataset.warnings
                 notes += dataset.targets.compactMap { target in target.note.map { "\(target.label): \($0)" } }
                 notes.append("\(dataset.observations.count) points from \(dataset.rungs.count) rungs (\(dataset.rungs.map(String.init).joined(separator: ", "))), form \(dataset.form.rawValue)")
+                if let task { notes.append("\(task) is predicted through \(metric): (N, D) → \(metric) → \(task)") }
                 groups.append(LadderReport.Group(
-                    name: metric, points: dataset.observations, targets: dataset.predictableTargets, targetLabels: placed.map(\.label),
+                    name: task ?? metric, points: dataset.observations, targets: dataset.predictableTargets, targetLabels: placed.map(\.label),
                     form: dataset.form, notes: notes))
             }
             var configuration = LadderFitConfiguration()
