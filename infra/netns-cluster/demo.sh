@@ -5,11 +5,13 @@
 # on failure or Ctrl-C). Needs root, iproute2, util-linux (unshare, runuser) and the
 # PostgreSQL server binaries (apt-get install postgresql).
 #
-#   infra/netns-cluster/demo.sh [--cut HOST]
+#   infra/netns-cluster/demo.sh [--cut HOST] [--drain HOST]
 #
 #   --cut HOST   cut HOST's link once a third of the jobs succeeded, keep it cut until its
 #                leases expired, then restore it: the jobs it held run again elsewhere, and
 #                its late reports are refused as stale.
+#   --drain HOST  send SIGTERM to HOST's worker while it runs a job: it must finish that
+#                job, then exit 0 (the drain systemd, Slurm and Kubernetes rely on).
 #
 # Settings (environment):
 #   SWEEP_BINARY          the sweep binary (default: .build/release/sweep, from the repo root)
@@ -30,9 +32,11 @@ repo="$(cd "$here/../.." && pwd)"
 cluster="$here/netns-cluster.sh"
 
 cut_host=""
+drain_host=""
 while (( $# > 0 )); do
     case "$1" in
         --cut) [[ $# -ge 2 ]] || { echo "demo: --cut needs a host (w1…)" >&2; exit 2; }; cut_host="$2"; shift 2 ;;
+        --drain) [[ $# -ge 2 ]] || { echo "demo: --drain needs a host (w1…)" >&2; exit 2; }; drain_host="$2"; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "demo: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
@@ -129,7 +133,10 @@ in_host db runuser -u postgres -- "$PG_BINDIR/pg_ctl" -D "$work/pg/data" -l "$wo
 in_host db runuser -u postgres -- "$PG_BINDIR/createdb" -h "$work/pg" -p "$pg_port" -U sweep sweep
 
 log "coordinator on coord, $coordinator_endpoint, DATABASE_URL=$database_url"
-in_host coord env DATABASE_URL="$database_url" SWEEP_HOME="$work/coord" \
+# Started through the script itself, not the in_host function: a backgrounded function
+# would run in a subshell, and $! would be that subshell rather than sweep (each exec in
+# the chain replaces the process, so $! is sweep here).
+"$cluster" exec coord env DATABASE_URL="$database_url" SWEEP_HOME="$work/coord" \
     "$binary" coordinator --bind "$coordinator_endpoint" --heartbeat-ms "$heartbeat_ms" --lease-seconds "$lease_seconds" \
     >"$work/coordinator.log" 2>&1 &
 coordinator_pid=$!
@@ -145,7 +152,7 @@ done
 log "coordinator listening (migrations applied by the binary)"
 
 for (( index = 1; index <= workers; index++ )); do
-    in_host "w$index" env SWEEP_HOME="$work/w$index" \
+    "$cluster" exec "w$index" env SWEEP_HOME="$work/w$index" \
         "$binary" worker --coordinator "$coordinator_endpoint" --slots 1 --id "w$index" \
         >"$work/worker-w$index.log" 2>&1 &
     worker_pids+=("$!")
@@ -172,6 +179,7 @@ EOF
 in_host coord env DATABASE_URL="$database_url" "$binary" submit "$work/sweep.yaml"
 
 cut_done=false
+drain_done=false
 started=$SECONDS
 while :; do
     succeeded="$(sql "SELECT succeeded FROM public.sweep_progress WHERE sweep = '$sweep_name'")"
@@ -193,6 +201,20 @@ while :; do
         done
         log "after ${waited} s: $(sql "SELECT count(*) FROM sweep.attempts WHERE worker = '$cut_host' AND outcome = 'expired'") expired attempt(s) of $cut_host; restoring its link"
         "$cluster" restore "$cut_host"
+    fi
+    if [[ -n "$drain_host" && "$drain_done" == false ]]; then
+        running_job="$(sql "SELECT id FROM sweep.jobs WHERE lease_owner = '$drain_host' AND state = 'running' LIMIT 1")"
+        if [[ -n "$running_job" ]]; then
+            drain_done=true
+            drain_pid="${worker_pids[$(( ${drain_host#w} - 1 ))]}"
+            log "SIGTERM to $drain_host's worker while it runs job $running_job"
+            drain_started=$SECONDS
+            kill -TERM "$drain_pid"
+            drain_status=0
+            wait "$drain_pid" || drain_status=$?
+            log "$drain_host's worker exited with status $drain_status after $(( SECONDS - drain_started )) s; job $running_job: $(sql "SELECT state || ', attempt ' || attempt FROM sweep.jobs WHERE id = $running_job"); its attempts by $drain_host: $(sql "SELECT string_agg(attempt || ' ' || coalesce(outcome, 'open'), ', ') FROM sweep.attempts WHERE job_id = $running_job AND worker = '$drain_host'")"
+            (( drain_status == 0 )) || { echo "demo: the drained worker exited with status $drain_status" >&2; exit 1; }
+        fi
     fi
     sleep 0.5
 done
