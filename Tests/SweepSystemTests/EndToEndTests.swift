@@ -22,6 +22,10 @@ extension SystemTests {
             let kernel = try await cluster.expectComplete(sweep: kernelSweep, jobs: 250, steps: kernelSteps, names: ["val_loss", "m1", "m2"])
             // All four workers took part.
             #expect(try await cluster.scalar("SELECT count(DISTINCT worker)::bigint FROM sweep.attempts", as: Int64.self) == 4)
+            // Each attempt names the host of the worker that ran it, as the worker said HELLO.
+            #expect(try await cluster.scalar("""
+                SELECT count(*)::bigint FROM sweep.attempts a JOIN sweep.workers w ON w.id = a.worker WHERE a.host IS DISTINCT FROM w.host
+                """, as: Int64.self) == 0)
             // Values arrive as printed: metrics.py logs loss = 1/(step+1) and acc = step/(steps+1).
             let wrongValues = try await cluster.scalar("""
                 SELECT count(*)::bigint FROM sweep.metrics m JOIN sweep.jobs j ON j.id = m.job_id AND j.attempt = m.attempt

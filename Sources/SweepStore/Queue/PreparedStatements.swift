@@ -43,7 +43,8 @@ struct ClaimForSlotsStatement: PostgresPreparedStatement {
                       j.slots, j.gpus, j.lease_owner, j.priority
         ), recorded AS (
             INSERT INTO sweep.attempts (job_id, attempt, worker, host)
-            SELECT id, attempt, lease_owner, $6::text FROM claimed
+            SELECT c.id, c.attempt, c.lease_owner, coalesce(w.host, $6::text)
+            FROM claimed c LEFT JOIN sweep.workers w ON w.id = c.lease_owner
         )
         SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM claimed ORDER BY priority DESC, id
         """

@@ -9,7 +9,9 @@ extension SweepStore {
     /// appears 3 times), and the n-th job claimed goes to the n-th entry. Each job gets a
     /// lease and an attempt row, as with `claimJobs`. Jobs needing more slots or GPUs are
     /// left for `claimJobs`, which matches them one worker at a time.
-    /// `kernels` are the built-in kernels those workers all have (nil: any).
+    /// `kernels` are the built-in kernels those workers all have (nil: any). Each attempt
+    /// records its worker's host as the worker registered it; `host` is the fallback for a
+    /// worker not (yet) in sweep.workers.
     public func claimJobs(forSlots owners: [String], labels: [String: String], kernels: [String]? = nil, host: String, leaseDuration: Duration) async throws -> [(owner: String, job: ClaimedJob)] {
         guard !owners.isEmpty else { return [] }
         let labelsJSON = ParamValue.object(labels.mapValues { .string($0) }).canonicalJSON
