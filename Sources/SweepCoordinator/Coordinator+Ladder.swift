@@ -30,13 +30,35 @@ struct LadderRefits {
 extension Coordinator {
     /// Notes a recorded result (called by `flush` for every applied report).
     func noteLadderResult(_ report: AttemptReport) {
-        guard report.outcome == .succeeded else { return }
+        // Every end counts, not only successes: a held rung is released when the released
+        // jobs have all ended, whatever their outcome.
+        guard report.outcome != .released else { return }
         if let sweep = jobSweeps[report.job] {
             if case .some(.none) = ladderRefits.ladders[sweep] { return }
             ladderRefits.dirty.insert(sweep)
         } else {
             ladderRefits.unknownJobs.insert(report.job)
         }
+        guard !ladderRefits.running else { return }
+        ladderRefits.running = true
+        Task { await self.runLadderRefits() }
+    }
+
+    /// Makes every sweep with held ladder rungs whose released jobs have all ended due for a
+    /// refit (which releases the next rung, or cancels the held ones once the fit has
+    /// converged): after a coordinator restart, or when the last
+    /// released job ended without a result reaching this coordinator (a lease that expired
+    /// into `dead`). Runs every 5 seconds from the maintenance loop.
+    func checkHeldRungs() async {
+        let sweeps: [Int64]
+        do {
+            sweeps = try await store.sweepsWithHeldRungs()
+        } catch {
+            logger.debug("could not look for held ladder rungs", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
+            return
+        }
+        guard !sweeps.isEmpty else { return }
+        for sweep in sweeps { ladderRefits.dirty.insert(sweep) }
         guard !ladderRefits.running else { return }
         ladderRefits.running = true
         Task { await self.runLadderRefits() }
@@ -111,8 +133,26 @@ extension Coordinator {
                 "sweep.ladder.rungs": "\(dataset.rungs.count)", "sweep.ladder.points": "\(dataset.observations.count)",
             ])
         }
-        guard let maxWidth = ladder.maxIntervalWidth,
-              let convergence = LadderConvergence.check(metrics: ladder.metrics, fits: outcome.fits, maxWidth: maxWidth) else { return }
+        guard let maxWidth = ladder.maxIntervalWidth else { return }
+        guard let convergence = LadderConvergence.check(metrics: ladder.metrics, fits: outcome.fits, maxWidth: maxWidth) else {
+            // Not converged: once the released rungs are done, release the next one, but only
+            // if this fit saw every result: a job that ended while it fitted is refitted first.
+            do {
+                let finished = try await store.ladderResults(sweep: sweep, ladder: ladder).count
+                if finished != results.count {
+                    ladderRefits.dirty.insert(sweep)
+                    return
+                }
+                if let released = try await store.releaseNextRung(sweep: sweep) {
+                    logger.info("ladder not converged; next rung released", metadata: [
+                        "sweep.sweep.id": "\(sweep)", "sweep.ladder.rung": "\(released.rung)", "sweep.jobs.released": "\(released.jobs)",
+                    ])
+                }
+            } catch {
+                logger.warning("could not release a ladder's next rung", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.error": "\(SweepStore.describe(error))"])
+            }
+            return
+        }
         let level = outcome.fits.first?.fit.intervalLevel ?? LadderFitConfiguration().intervalLevel
         do {
             let cancelled = try await store.cancelWaitingJobs(sweep: sweep, aboveRung: convergence.highestRung, reason: convergence.reason(maxWidth: maxWidth, level: level))

@@ -63,6 +63,10 @@ extension Coordinator {
             lastSupersededCheck = now
             await stopSupersededAttempts()
         }
+        if lastHeldRungCheck.map({ now - $0 >= .seconds(5) }) ?? true {
+            lastHeldRungCheck = now
+            await checkHeldRungs()
+        }
         if now - lastLeaseCheck >= configuration.leaseCheckInterval {
             lastLeaseCheck = now
             await handBackUnrunLeases(now: now)

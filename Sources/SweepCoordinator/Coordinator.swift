@@ -81,6 +81,8 @@ public actor Coordinator: Service {
     var lastReclaim = ContinuousClock.now
     var lastSupersededCheck = ContinuousClock.now
     var lastLeaseCheck = ContinuousClock.now
+    /// When held ladder rungs were last looked for (`.distantPast`: at start).
+    var lastHeldRungCheck: ContinuousClock.Instant?
     /// Leases that a worker did not list as running when last checked, and since when.
     var unlistedLeases: [AttemptID: ContinuousClock.Instant] = [:]
     var stopping = false

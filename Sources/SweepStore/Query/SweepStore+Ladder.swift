@@ -173,4 +173,45 @@ extension SweepStore {
             """, logger: logger)
         return Int(try await rows.first(as: Int64.self) ?? 0)
     }
+
+    /// Releases the next held rung of an adaptive ladder once every released job of the
+    /// sweep has ended: the held jobs of the lowest held rung become claimable now. Returns
+    /// the rung released and its jobs, or nil when jobs are still unfinished or none is held.
+    public func releaseNextRung(sweep: Int64) async throws -> (rung: Int, jobs: Int)? {
+        let rows = try await client.query("""
+            WITH busy AS (
+                SELECT 1 FROM sweep.jobs
+                WHERE sweep_id = \(sweep) AND state IN ('queued', 'leased', 'running', 'failed') AND scheduled_at < 'infinity'
+                LIMIT 1
+            ), next AS (
+                SELECT min(rung) AS rung FROM sweep.jobs
+                WHERE sweep_id = \(sweep) AND state = 'queued' AND scheduled_at = 'infinity' AND NOT EXISTS (SELECT 1 FROM busy)
+            ), released AS (
+                UPDATE sweep.jobs j SET scheduled_at = now()
+                FROM next WHERE j.sweep_id = \(sweep) AND j.state = 'queued' AND j.scheduled_at = 'infinity' AND j.rung = next.rung
+                RETURNING j.rung
+            )
+            SELECT min(rung), count(*)::bigint FROM released
+            """, logger: logger)
+        var result: (rung: Int32?, count: Int64) = (nil, 0)
+        for try await row in rows.decode((Int32?, Int64).self) { result = row }
+        guard let rung = result.rung, result.count > 0 else { return nil }
+        let count = result.count
+        try await client.query("SELECT pg_notify('sweep_jobs', 'rung')", logger: logger)
+        return (Int(rung), Int(count))
+    }
+
+    /// Sweeps with ladder rungs held back (adaptive ladders) whose released jobs have all
+    /// ended: each is ready for the decision to release the next rung or stop.
+    public func sweepsWithHeldRungs() async throws -> [Int64] {
+        var sweeps: [Int64] = []
+        let rows = try await client.query("""
+            SELECT DISTINCT h.sweep_id FROM sweep.jobs h
+            WHERE h.state = 'queued' AND h.scheduled_at = 'infinity'
+              AND NOT EXISTS (SELECT 1 FROM sweep.jobs b WHERE b.sweep_id = h.sweep_id
+                              AND b.state IN ('queued', 'leased', 'running', 'failed') AND b.scheduled_at < 'infinity')
+            """, logger: logger)
+        for try await sweep in rows.decode(Int64.self) { sweeps.append(sweep) }
+        return sweeps
+    }
 }

@@ -25,6 +25,7 @@ extension SweepStore {
     public func enqueue(name: String, sourceFile: String?, yaml: String, spec: SweepSpec, jobs: [JobSpec]) async throws -> SweepRecord {
         let specJSON = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
         let labelsJSON = ParamValue.object(spec.resources.labels.mapValues { .string($0) }).canonicalJSON
+        let heldFromRung = Int32(Self.heldFromRung(spec) ?? Int(Int32.max))
         do {
             return try await client.withTransaction(logger: logger) { connection in
                 // The duplicate check (a tenth of a second per 100,000 jobs) runs while the
@@ -48,10 +49,11 @@ extension SweepStore {
                     let rungs = batch.map { Int32($0.rung ?? -1) }
                     try await connection.query("""
                         INSERT INTO sweep.jobs (sweep_id, position, params, config_hash, seed, rung, priority, max_attempts,
-                                                backoff_ms, max_backoff_ms, slots, gpus, labels)
+                                                backoff_ms, max_backoff_ms, slots, gpus, labels, scheduled_at)
                         SELECT \(sweepID), t.position, t.params::jsonb, t.hash, t.seed, NULLIF(t.rung, -1), \(spec.priority),
                                \(spec.retries.maxAttempts), \(spec.retries.backoff.milliseconds), \(spec.retries.maxBackoff.milliseconds),
-                               \(spec.resources.slots), \(spec.resources.gpus), \(labelsJSON)::jsonb
+                               \(spec.resources.slots), \(spec.resources.gpus), \(labelsJSON)::jsonb,
+                               CASE WHEN t.rung >= \(heldFromRung) THEN 'infinity'::timestamptz ELSE now() END
                         FROM unnest(\(positions)::integer[], \(params)::text[], \(hashes)::text[], \(seeds)::bigint[], \(rungs)::integer[])
                              AS t(position, params, hash, seed, rung)
                         """, logger: logger)
@@ -67,6 +69,21 @@ extension SweepStore {
         } catch let error as PostgresTransactionError {
             throw Self.translate(error.closureError ?? error.beginError ?? error.commitError ?? error, sweep: name)
         }
+    }
+
+    /// Rungs an adaptive ladder runs before its first fit (at least; see `heldFromRung`): the
+    /// jobs of later rungs are held (queued with `scheduled_at = infinity`) and released one
+    /// rung at a time while the fit has not converged (`releaseNextRung`).
+    public static let adaptiveLadderFirstRungs = 3
+
+    /// The first held rung of a sweep: an adaptive ladder runs `adaptiveLadderFirstRungs`
+    /// rungs, or as many as give its three-parameter law four points (four rungs of one seed),
+    /// before anything is held; nil when nothing is held.
+    static func heldFromRung(_ spec: SweepSpec) -> Int? {
+        guard let ladder = spec.ladder, ladder.maxIntervalWidth != nil else { return nil }
+        let seeds = max(spec.seeds.count, 1)
+        let first = max(adaptiveLadderFirstRungs, (4 + seeds - 1) / seeds)
+        return ladder.rungs.count > first ? first : nil
     }
 
     /// Jobs in one submit from which the coordinator refreshes the queue's statistics.
