@@ -21,7 +21,9 @@ enum Prescan {
             defer { line += 1 }
             var indent = 0
             while indent < scalars.count, scalars[indent] == " " { indent += 1 }
-            let isBlank = quote == nil && indent == scalars.count || scalars[indent] == "\r" || scalars[indent] == "#"
+            // (Parenthesized: `a && b || c` read scalars[indent] past the end of a line that
+            // continued a quoted scalar with nothing but spaces; found by YAMLFuzzTests.)
+            let isBlank = quote == nil && (indent == scalars.count || scalars[indent] == "\r" || scalars[indent] == "#")
             if let opener = inBlockScalar {
                 if isBlank || indent > opener { continue }
                 inBlockScalar = nil
