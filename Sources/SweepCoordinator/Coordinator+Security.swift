@@ -17,6 +17,16 @@ extension Coordinator {
         return handler
     }
 
+    /// With CURVE, logs peers refused by libzmq before the ZAP handler is asked (no CURVE,
+    /// wrong server key); those the handler refused are logged by `log(_:logger:)`.
+    static func handshakeFailureLogger(curve: CoordinatorCurve?, logger: Logger) -> (@Sendable (HandshakeFailure) -> Void)? {
+        guard curve != nil else { return nil }
+        return { failure in
+            if case .authentication = failure.kind { return }
+            logger.warning("refused a peer at the handshake: \(failure)")
+        }
+    }
+
     /// Every refusal at warning, with the peer's address and key; admissions at info.
     static func log(_ decision: ZAPAuthority.Decision, logger: Logger) {
         var metadata: Logger.Metadata = [

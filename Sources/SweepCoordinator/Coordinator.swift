@@ -115,9 +115,12 @@ public actor Coordinator: Service {
         options.routerHandover = true
         options.curve = configuration.curve.map { .server(secretKey: $0.secretKey, zapDomain: $0.zapDomain) }
         let warn = logger
-        socket = try SocketLoop(context: context, kind: .router, options: options, bind: [configuration.bind]) { error, frames in
-            warn.debug("could not send to a worker", metadata: ["sweep.wire.error": "\(error)", "sweep.worker.id": "\(String(decoding: frames.first ?? [], as: UTF8.self))"])
-        }
+        socket = try SocketLoop(
+            context: context, kind: .router, options: options, bind: [configuration.bind],
+            onSendError: { error, frames in
+                warn.debug("could not send to a worker", metadata: ["sweep.wire.error": "\(error)", "sweep.worker.id": "\(String(decoding: frames.first ?? [], as: UTF8.self))"])
+            },
+            onHandshakeFailure: Self.handshakeFailureLogger(curve: configuration.curve, logger: logger))
     }
 
     /// The endpoint actually bound.

@@ -217,6 +217,15 @@ public final class ZMQSocket {
         return frames
     }
 
+    /// Starts libzmq's monitor of this socket for `events` and returns the PAIR socket that
+    /// receives them (own it on this socket's thread). Call before binding or connecting.
+    func monitor(_ endpoint: String, events: Int32, context: ZMQContext) throws(ZMQError) -> ZMQSocket {
+        guard zmq_socket_monitor(handle, endpoint, events) == 0 else { throw ZMQError.current("zmq_socket_monitor") }
+        let receiver = try ZMQSocket(context: context, kind: .pair)
+        try receiver.connect(endpoint)
+        return receiver
+    }
+
     /// Closes the socket (idempotent).
     public func close() {
         guard !closed else { return }

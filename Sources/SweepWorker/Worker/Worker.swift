@@ -67,7 +67,9 @@ public actor Worker: Service {
         var options = SocketOptions()
         options.identity = Array(configuration.workerID.utf8)
         options.curve = configuration.curve.map { .client(serverKey: $0.serverKey, secretKey: $0.secretKey) }
-        socket = try SocketLoop(context: context, kind: .dealer, options: options, connect: [configuration.coordinator])
+        socket = try SocketLoop(
+            context: context, kind: .dealer, options: options, connect: [configuration.coordinator],
+            onHandshakeFailure: Self.handshakeFailureLogger(curve: configuration.curve != nil, logger: logger))
         (events, eventSink) = AsyncStream<Event>.makeStream()
     }
 
