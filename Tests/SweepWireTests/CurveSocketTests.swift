@@ -23,13 +23,18 @@ struct CurveSocketTests {
         let router = try SocketLoop(context: context, kind: .router, options: routerOptions, bind: ["tcp://127.0.0.1:*"])
         let endpoint = try #require(router.boundEndpoints.first)
 
-        // Three clients in their own contexts, as in separate processes.
+        // Three clients in their own contexts, as in separate processes; each hears why its
+        // handshakes fail.
+        let failures = Mutex<[String: [HandshakeFailure]]>([:])
         func dealer(_ name: String, curve: CurveSecurity?) throws -> (ZMQContext, SocketLoop) {
             let clientContext = try ZMQContext()
             var options = SocketOptions()
             options.identity = Array(name.utf8)
             options.curve = curve
-            return (clientContext, try SocketLoop(context: clientContext, kind: .dealer, options: options, connect: [endpoint]))
+            let loop = try SocketLoop(
+                context: clientContext, kind: .dealer, options: options, connect: [endpoint],
+                onHandshakeFailure: { failure in failures.withLock { $0[name, default: []].append(failure) } })
+            return (clientContext, loop)
         }
         let good = try dealer("good", curve: .client(serverKey: server.publicKey, secretKey: allowed.secretKey))
         let bad = try dealer("bad", curve: .client(serverKey: server.publicKey, secretKey: stranger.secretKey))
@@ -48,6 +53,11 @@ struct CurveSocketTests {
         #expect(seen.contains { $0.admitted && $0.clientKey == allowed.publicKey && $0.name == "allowed" })
         #expect(seen.contains { !$0.admitted && $0.clientKey == stranger.publicKey && $0.statusCode == 400 })
         #expect(!seen.contains { $0.admitted && $0.clientKey != allowed.publicKey })
+
+        let heard = failures.withLock { $0 }
+        #expect(heard["good"] == nil)
+        #expect(heard["bad"]?.contains { $0.kind == .authentication(400) } == true, "\(heard)")
+        #expect(heard["plain"]?.contains { $0.isSecurityFailure } == true, "\(heard)")
 
         // A new list takes effect for new connections.
         zap.replaceAllowList(CurveAllowList(entries: [.init(key: stranger.publicKey, name: nil, line: 1)]))
