@@ -1,7 +1,7 @@
 /// The worker public keys a CURVE coordinator admits: one Z85 key per line, optionally
 /// followed by whitespace and a name for logs; blank lines and lines starting with `#` are
-/// ignored (a line whose first word is a 40-character key is a key, even when that key
-/// starts with `#`); text after ` #` on a key's line is a comment.
+/// ignored (no key starts with `#`, although Z85 uses it); text after ` #` on a key's line
+/// is a comment.
 public struct CurveAllowList: Sendable, Equatable {
     /// One admitted key.
     public struct Entry: Sendable, Equatable {
@@ -11,6 +11,13 @@ public struct CurveAllowList: Sendable, Equatable {
         public var name: String?
         /// The 1-based line it is on.
         public var line: Int
+
+        /// An entry for `key`, named `name`, from `line`.
+        public init(key: CurveKey, name: String?, line: Int) {
+            self.key = key
+            self.name = name
+            self.line = line
+        }
     }
 
     /// The keys in file order.
@@ -30,13 +37,13 @@ public struct CurveAllowList: Sendable, Equatable {
         let what = "the CURVE allow-list"
         var entries: [Entry] = []
         var seen: [CurveKey: Int] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.trimmingWhitespace()
             let lineNumber = index + 1
             if line.isEmpty { continue }
+            if line.first == "#" { continue }
             let word = line.prefix { $0 != " " && $0 != "\t" }
             guard let key = CurveKey(z85: word) else {
-                if line.first == "#" { continue }
                 throw ProtectedFileError(
                     path: path, what: what,
                     reason: "expected a worker's public key (40 Z85 characters, as `sweep keys generate` prints), optionally followed by a name; found '\(word.prefix(60))'",

@@ -5,12 +5,13 @@ public enum CurveKeyFile {
     /// The key in `text` (a file's content); `path` and `what` name it in errors.
     public static func parse(_ text: String, path: String, what: String) throws(ProtectedFileError) -> CurveKey {
         var found: (key: CurveKey, line: Int)?
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.trimmingWhitespace()
             if line.isEmpty { continue }
             let lineNumber = index + 1
-            // A key may start with '#' (it is a Z85 character): a 40-character key wins.
-            if line.first == "#", CurveKey(z85: line) == nil { continue }
+            // '#' is a Z85 character, but no key starts with it (a group starting with '#' is
+            // worth more than 32 bits), so a line starting with '#' is always a comment.
+            if line.first == "#" { continue }
             guard let key = CurveKey(z85: line) else {
                 throw ProtectedFileError(
                     path: path, what: what,
