@@ -12,8 +12,11 @@ extension SystemTests {
             func generate(_ name: String) async throws -> String {
                 let (status, output) = try await cluster.runToEnd("keys-\(name)", ["keys", "generate", "--out", keys, "--name", name])
                 try #require(status == 0, "sweep keys generate failed: \(output)")
-                let key = try #require(output.split(separator: "\n").first.map(String.init))
-                #expect(key.count == 40, "the public key is printed first: \(output)")
+                // stdout (the key alone) and stderr (the files written) share the log.
+                let key = try #require(output.split(separator: "\n").map(String.init).first { $0.count == 40 && !$0.contains(" ") },
+                                       "no public key printed: \(output)")
+                let file = try String(contentsOfFile: "\(keys)/\(name).key", encoding: .utf8)
+                #expect(file.split(whereSeparator: \.isNewline).contains { $0 == key }, "the printed key is the one in \(name).key")
                 return key
             }
             _ = try await generate("coordinator")
