@@ -120,7 +120,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SweepWireTests",
-            dependencies: ["SweepWire", "SweepCore"],
+            dependencies: ["SweepWire", "SweepCore", "CZeroMQ"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

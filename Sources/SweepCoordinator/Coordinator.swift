@@ -36,6 +36,8 @@ public actor Coordinator: Service {
     let logger: Logger
     let context: ZMQContext
     let socket: SocketLoop
+    /// The ZAP handler admitting worker keys (CURVE only; Coordinator+Security).
+    let authentication: ZAPHandler?
 
     var workers: [String: WorkerState] = [:]
     var specs: [Int64: SweepSpec] = [:]
@@ -109,13 +111,18 @@ public actor Coordinator: Service {
         logger[metadataKey: "sweep.coordinator.id"] = "\(configuration.coordinatorID)"
         self.logger = logger
         context = try ZMQContext()
+        authentication = try Self.startAuthentication(context: context, curve: configuration.curve, logger: logger)
         var options = SocketOptions()
         options.routerMandatory = true
         options.routerHandover = true
+        options.curve = configuration.curve.map { .server(secretKey: $0.secretKey, zapDomain: $0.zapDomain) }
         let warn = logger
-        socket = try SocketLoop(context: context, kind: .router, options: options, bind: [configuration.bind]) { error, frames in
-            warn.debug("could not send to a worker", metadata: ["sweep.wire.error": "\(error)", "sweep.worker.id": "\(String(decoding: frames.first ?? [], as: UTF8.self))"])
-        }
+        socket = try SocketLoop(
+            context: context, kind: .router, options: options, bind: [configuration.bind],
+            onSendError: { error, frames in
+                warn.debug("could not send to a worker", metadata: ["sweep.wire.error": "\(error)", "sweep.worker.id": "\(String(decoding: frames.first ?? [], as: UTF8.self))"])
+            },
+            onHandshakeFailure: Self.handshakeFailureLogger(curve: configuration.curve, logger: logger))
     }
 
     /// The endpoint actually bound.

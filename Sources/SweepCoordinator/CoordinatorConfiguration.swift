@@ -34,6 +34,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var ladderRefitInterval: Duration = .seconds(1)
     /// What `${interpreter}` becomes in commands.
     public var interpreter = "python3"
+    /// CURVE encryption and the worker keys admitted; nil for none.
+    public var curve: CoordinatorCurve?
 
     /// A configuration with the defaults above.
     public init(bind: String, coordinatorID: String) {

@@ -11,7 +11,7 @@ struct Sweep: AsyncParsableCommand {
             and see the jobs it expands to with `sweep expand`.
             """,
         version: SweepVersion.current,
-        subcommands: [ValidateCommand.self, ExpandCommand.self, SubmitCommand.self, StatusCommand.self, ResultsCommand.self, QueryCommand.self, ReplayCommand.self, CancelCommand.self, LogsCommand.self, UpCommand.self, CoordinatorCommand.self, WorkerCommand.self, WorkersCommand.self, DatabaseCommand.self, LadderCommand.self, BenchCommand.self]
+        subcommands: [ValidateCommand.self, ExpandCommand.self, SubmitCommand.self, StatusCommand.self, ResultsCommand.self, QueryCommand.self, ReplayCommand.self, CancelCommand.self, LogsCommand.self, UpCommand.self, CoordinatorCommand.self, WorkerCommand.self, WorkersCommand.self, DatabaseCommand.self, KeysCommand.self, LadderCommand.self, BenchCommand.self]
     )
 }
 

@@ -24,17 +24,21 @@ public final class SocketLoop: Sendable {
     }
 
     /// Starts a loop for a socket of `kind` that binds and connects to the given endpoints.
-    /// Throws when a bind or connect fails. `onSendError` hears about every dropped send.
+    /// Throws when a bind or connect fails. `onSendError` hears about every dropped send;
+    /// `onHandshakeFailure`, when given, about every connection whose handshake failed (a
+    /// socket monitor, on the loop's thread).
     public init(
         context: ZMQContext, kind: SocketKind, options: SocketOptions = SocketOptions(),
         bind: [String] = [], connect: [String] = [],
-        onSendError: @escaping @Sendable (ZMQError, [[UInt8]]) -> Void = { _, _ in }
+        onSendError: @escaping @Sendable (ZMQError, [[UInt8]]) -> Void = { _, _ in },
+        onHandshakeFailure: (@Sendable (HandshakeFailure) -> Void)? = nil
     ) throws {
         let (stream, continuation) = AsyncStream<[[UInt8]]>.makeStream()
         incoming = stream
         let core = Core()
         self.core = core
         let wakeEndpoint = "inproc://sweep-wake-\(UInt64.random(in: 0...UInt64.max))"
+        let monitorEndpoint = "inproc://sweep-monitor-\(UInt64.random(in: 0...UInt64.max))"
 
         // The thread creates and owns the socket; it reports how binding went before looping.
         let started = DispatchSemaphore(value: 0)
@@ -42,8 +46,12 @@ public final class SocketLoop: Sendable {
         let thread = Thread {
             var socket: ZMQSocket?
             var wake: ZMQSocket?
+            var monitor: ZMQSocket?
             do {
                 let created = try ZMQSocket(context: context, kind: kind, options: options)
+                if onHandshakeFailure != nil {
+                    monitor = try created.monitor(monitorEndpoint, events: HandshakeFailure.monitoredEvents, context: context)
+                }
                 let bound = try bind.map { endpoint throws(ZMQError) in try created.bind(endpoint) }
                 for endpoint in connect { try created.connect(endpoint) }
                 let receiver = try ZMQSocket(context: context, kind: .pair)
@@ -59,10 +67,12 @@ public final class SocketLoop: Sendable {
             }
             started.signal()
             guard let socket, let wake else {
+                monitor?.close()
                 continuation.finish()
                 return
             }
-            core.run(socket: socket, wake: wake, continuation: continuation, onSendError: onSendError)
+            core.run(socket: socket, wake: wake, monitor: monitor.map { ($0, onHandshakeFailure ?? { _ in }) },
+                     continuation: continuation, onSendError: onSendError)
         }
         thread.name = "sweep.zmq"
         thread.start()
@@ -121,8 +131,8 @@ private final class Core: Sendable {
     let finished = Mutex(false)
     let statistics = Mutex(SocketLoop.Statistics())
 
-    func run(socket: ZMQSocket, wake: ZMQSocket, continuation: AsyncStream<[[UInt8]]>.Continuation,
-                     onSendError: @Sendable (ZMQError, [[UInt8]]) -> Void) {
+    func run(socket: ZMQSocket, wake: ZMQSocket, monitor: (socket: ZMQSocket, handler: @Sendable (HandshakeFailure) -> Void)?,
+             continuation: AsyncStream<[[UInt8]]>.Continuation, onSendError: @Sendable (ZMQError, [[UInt8]]) -> Void) {
         defer {
             let signal = shared.withLock { state -> SignalSocket? in
                 let signal = state.signal
@@ -132,6 +142,7 @@ private final class Core: Sendable {
             signal?.socket.close()
             wake.close()
             socket.close()
+            monitor?.socket.close()
             continuation.finish()
             finished.withLock { $0 = true }
         }
@@ -154,12 +165,17 @@ private final class Core: Sendable {
             if closing { return }
             let ready: [Int]
             do {
-                ready = try ZMQSocket.poll([socket, wake], timeout: 1_000)
+                ready = try ZMQSocket.poll([socket, wake] + (monitor.map { [$0.socket] } ?? []), timeout: 1_000)
             } catch {
                 return
             }
             if ready.contains(1) {
                 while (try? wake.receive(dontWait: true)) ?? nil != nil {}
+            }
+            if ready.contains(2), let monitor {
+                while let frames = (try? monitor.socket.receive(dontWait: true)) ?? nil {
+                    if let failure = HandshakeFailure.decode(frames) { monitor.handler(failure) }
+                }
             }
             if ready.contains(0) {
                 // Drain what is waiting, but keep sending responsive under heavy input.

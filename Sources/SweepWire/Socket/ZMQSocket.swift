@@ -80,20 +80,33 @@ public struct SocketOptions: Sendable {
     public var maxMessageBytes: Int64 = 16 << 20
     /// The socket's identity (DEALER), so that a reconnecting worker keeps its address.
     public var identity: [UInt8]?
+    /// CURVE encryption and authentication; nil for none (ZeroMQ's NULL mechanism).
+    public var curve: CurveSecurity?
 
     /// The defaults above.
     public init() {}
 }
 
+/// A socket's side of CURVE (ZeroMQ RFC 26).
+public enum CurveSecurity: Sendable {
+    /// A CURVE server with its secret key; clients are authenticated by the ZAP handler of
+    /// the socket's context (`ZAPHandler`), asked with `zapDomain`.
+    case server(secretKey: CurveSecretKey, zapDomain: String)
+    /// A CURVE client that trusts `serverKey` and proves `secretKey` (its public key is
+    /// derived from it).
+    case client(serverKey: CurveKey, secretKey: CurveSecretKey)
+}
+
 /// The kinds of socket Sweep uses.
 public enum SocketKind: Sendable {
-    case router, dealer, pair
+    case router, dealer, pair, reply
 
     var zmqType: Int32 {
         switch self {
         case .router: ZMQ_ROUTER
         case .dealer: ZMQ_DEALER
         case .pair: ZMQ_PAIR
+        case .reply: ZMQ_REP
         }
     }
 }
@@ -119,6 +132,22 @@ public final class ZMQSocket {
         if kind == .router, options.routerMandatory { try setOption(ZMQ_ROUTER_MANDATORY, 1) }
         if kind == .router, options.routerHandover { try setOption(ZMQ_ROUTER_HANDOVER, 1) }
         if let identity = options.identity { try setOption(ZMQ_ROUTING_ID, bytes: identity) }
+        if let curve = options.curve { try apply(curve) }
+    }
+
+    /// Makes the socket a CURVE server or client; must happen before it binds or connects.
+    private func apply(_ curve: CurveSecurity) throws(ZMQError) {
+        guard ZMQContext.hasCurve else { throw ZMQError(code: ENOTSUP, operation: "CURVE: libzmq was built without it") }
+        switch curve {
+        case .server(let secretKey, let zapDomain):
+            try setOption(ZMQ_CURVE_SERVER, 1)
+            try setOption(ZMQ_CURVE_SECRETKEY, bytes: secretKey.key.bytes)
+            try setOption(ZMQ_ZAP_DOMAIN, bytes: Array(zapDomain.utf8))
+        case .client(let serverKey, let secretKey):
+            try setOption(ZMQ_CURVE_SERVERKEY, bytes: serverKey.bytes)
+            try setOption(ZMQ_CURVE_PUBLICKEY, bytes: try secretKey.publicKey().bytes)
+            try setOption(ZMQ_CURVE_SECRETKEY, bytes: secretKey.key.bytes)
+        }
     }
 
     deinit {
@@ -186,6 +215,15 @@ public final class ZMQSocket {
             if zmq_msg_more(&message) == 0 { break }
         } while true
         return frames
+    }
+
+    /// Starts libzmq's monitor of this socket for `events` and returns the PAIR socket that
+    /// receives them (own it on this socket's thread). Call before binding or connecting.
+    func monitor(_ endpoint: String, events: Int32, context: ZMQContext) throws(ZMQError) -> ZMQSocket {
+        guard zmq_socket_monitor(handle, endpoint, events) == 0 else { throw ZMQError.current("zmq_socket_monitor") }
+        let receiver = try ZMQSocket(context: context, kind: .pair)
+        try receiver.connect(endpoint)
+        return receiver
     }
 
     /// Closes the socket (idempotent).

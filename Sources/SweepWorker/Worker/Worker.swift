@@ -66,7 +66,10 @@ public actor Worker: Service {
         context = try ZMQContext()
         var options = SocketOptions()
         options.identity = Array(configuration.workerID.utf8)
-        socket = try SocketLoop(context: context, kind: .dealer, options: options, connect: [configuration.coordinator])
+        options.curve = configuration.curve.map { .client(serverKey: $0.serverKey, secretKey: $0.secretKey) }
+        socket = try SocketLoop(
+            context: context, kind: .dealer, options: options, connect: [configuration.coordinator],
+            onHandshakeFailure: Self.handshakeFailureLogger(curve: configuration.curve != nil, logger: logger))
         (events, eventSink) = AsyncStream<Event>.makeStream()
     }
 

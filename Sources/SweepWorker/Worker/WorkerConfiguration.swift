@@ -1,4 +1,5 @@
 import Foundation
+public import SweepWire
 
 /// How a worker runs: where the coordinator is, what it offers, and its timings.
 public struct WorkerConfiguration: Sendable {
@@ -33,6 +34,8 @@ public struct WorkerConfiguration: Sendable {
     public var maxHelloInterval: Duration = .seconds(30)
     /// How long a drain waits for acknowledgements before giving up.
     public var drainTimeout: Duration = .seconds(30)
+    /// CURVE: the coordinator's public key and this worker's secret key; nil for none.
+    public var curve: (serverKey: CurveKey, secretKey: CurveSecretKey)?
 
     /// A configuration with the defaults above.
     public init(coordinator: String, workerID: String, host: String, slots: Int, gpus: [Int] = [], labels: [String: String] = [:], workDirectory: String) {

@@ -26,23 +26,27 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Lease length in seconds (renewed every heartbeat while the worker lives).")
     var leaseSeconds = 30
 
+    @OptionGroup var curve: CoordinatorCurveOptions
+
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         let logger = CLILogging.logger("sweep.coordinator", default: .info)
-        let url = try database.resolve(logger: logger)
         var configuration = CoordinatorConfiguration(bind: bind, coordinatorID: "\(ProcessInfo.processInfo.hostName)-\(getpid())")
+        configuration.curve = try curve.resolve()
+        let url = try database.resolve(logger: logger)
         configuration.heartbeatInterval = .milliseconds(heartbeatMs)
         configuration.liveness = liveness
         configuration.leaseDuration = .seconds(leaseSeconds)
-        try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger)
+        try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger, allowListPath: curve.allowListPath)
     }
 }
 
 /// Runs a coordinator and its connection pool as one service group with graceful shutdown
 /// on SIGTERM and SIGINT.
 enum CoordinatorRunner {
-    static func run(configuration: CoordinatorConfiguration, url: DatabaseURL, logger: Logger, onStart: (@Sendable (String) -> Void)? = nil) async throws {
+    /// `allowListPath`, with CURVE on, is re-read on SIGHUP.
+    static func run(configuration: CoordinatorConfiguration, url: DatabaseURL, logger: Logger, allowListPath: String? = nil, onStart: (@Sendable (String) -> Void)? = nil) async throws {
         let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
         let store = SweepStore(client: client, logger: logger)
         let coordinator: Coordinator
@@ -52,8 +56,12 @@ enum CoordinatorRunner {
             throw CommandFailure("cannot bind \(configuration.bind): \(error)")
         }
         onStart?(coordinator.endpoint)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client), .init(service: coordinator)]
+        if configuration.curve != nil, let allowListPath {
+            services.append(.init(service: AllowListReloader(path: allowListPath, coordinator: coordinator, logger: logger)))
+        }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: client), .init(service: coordinator)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

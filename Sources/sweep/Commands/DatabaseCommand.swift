@@ -41,8 +41,8 @@ struct DatabaseCommand: ParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() throws {
-            if let external = ProcessInfo.processInfo.environment["DATABASE_URL"], !external.isEmpty {
-                print("using DATABASE_URL (\((try? DatabaseURL(parsing: external).description) ?? "unparsable")); the private server is not used")
+            if let external = try database.externalURL() {
+                print("using \(external.source) (\(external.url)); the private server is not used")
                 return
             }
             let server = LocalPostgres(root: database.localRoot, logger: CLILogging.logger("sweep.db"))

@@ -34,6 +34,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory commands run in; relative program paths resolve from it (default: the current directory).")
     var projectDir: String?
 
+    @OptionGroup var curve: WorkerCurveOptions
+
     func validate() throws {
         guard slots >= 1, slots <= 4096 else { throw ValidationError("--slots must be between 1 and 4096") }
         for entry in label where !entry.contains("=") { throw ValidationError("--label takes key=value, found '\(entry)'") }
@@ -58,6 +60,7 @@ struct WorkerCommand: AsyncParsableCommand {
             gpus: gpus.map { $0.split(separator: ",").compactMap { Int($0) } } ?? [], labels: labels,
             workDirectory: URL(fileURLWithPath: directory).standardizedFileURL.path)
         if let projectDir { configuration.projectDirectory = URL(fileURLWithPath: projectDir).standardizedFileURL.path }
+        configuration.curve = try curve.resolve()
         let worker: Worker
         do {
             worker = try Worker(configuration: configuration, kernels: .withTrainingKernels, logger: logger)

@@ -3,13 +3,21 @@ import Foundation
 import Logging
 import PostgresNIO
 import SweepStore
+import SweepWire
 
-/// Where the database is: `DATABASE_URL` when set, else the private server under
-/// `--db-dir` (default `$SWEEP_HOME/postgres`, `SWEEP_HOME` defaulting to `.sweep`), started
-/// on demand.
+/// Where the database is: `--database-url-file`, else `DATABASE_URL`, else the file
+/// `DATABASE_URL_FILE` names, else the private server under `--db-dir` (default
+/// `$SWEEP_HOME/postgres`, `SWEEP_HOME` defaulting to `.sweep`), started on demand. A URL
+/// with a password is never taken from the command line, where other users can read it in
+/// the process list; files holding one must be readable by their owner alone.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "Folder of the private PostgreSQL server (default: $SWEEP_HOME/postgres, SWEEP_HOME defaults to .sweep). Ignored when DATABASE_URL is set.")
+    @Option(name: .long, help: "Folder of the private PostgreSQL server (default: $SWEEP_HOME/postgres, SWEEP_HOME defaults to .sweep). Ignored when a database URL is given.")
     var dbDir: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A file holding the database URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE) on its first line; it must be readable by its owner alone (chmod 600). Env: DATABASE_URL_FILE; DATABASE_URL gives the URL itself.",
+        valueName: "file"))
+    var databaseURLFile: String?
 
     /// The private server's folder.
     var localRoot: URL {
@@ -18,15 +26,49 @@ struct DatabaseOptions: ParsableArguments {
         return URL(fileURLWithPath: home).appendingPathComponent("postgres")
     }
 
+    /// The external database's URL and where it came from ("DATABASE_URL", "FILE"), or nil
+    /// when the private server is to be used.
+    func externalURL() throws -> (url: DatabaseURL, source: String)? {
+        let environment = ProcessInfo.processInfo.environment
+        let fromEnvironment = environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let fileFromEnvironment = environment["DATABASE_URL_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        // DATABASE_URL before DATABASE_URL_FILE: commands that start others (benchmarks)
+        // hand them their database through DATABASE_URL.
+        if let path = databaseURLFile ?? (fromEnvironment == nil ? fileFromEnvironment : nil) {
+            return (try Self.readURLFile(path), path)
+        }
+        guard let fromEnvironment else { return nil }
+        do {
+            return (try DatabaseURL(parsing: fromEnvironment), "DATABASE_URL")
+        } catch {
+            throw CommandFailure("DATABASE_URL: \(error)")
+        }
+    }
+
+    /// The URL in a file readable by its owner alone: its first non-blank line that is not a
+    /// `#` comment.
+    static func readURLFile(_ path: String) throws -> DatabaseURL {
+        let text: String
+        do {
+            text = try ProtectedFile.read(path, requirement: .ownerOnly, what: "the database URL")
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let line = lines.first(where: { !$0.isEmpty && !$0.hasPrefix("#") }) else {
+            throw CommandFailure("\(path) (the database URL): the file is empty; write postgres://USER:PASSWORD@HOST:PORT/DATABASE on its first line")
+        }
+        do {
+            return try DatabaseURL(parsing: line)
+        } catch {
+            // The parser's message never quotes the password.
+            throw CommandFailure("\(path) (the database URL): \(error)")
+        }
+    }
+
     /// The database to use, starting the private server if needed.
     func resolve(logger: Logger) throws -> DatabaseURL {
-        if let text = ProcessInfo.processInfo.environment["DATABASE_URL"], !text.isEmpty {
-            do {
-                return try DatabaseURL(parsing: text)
-            } catch {
-                throw CommandFailure("DATABASE_URL: \(error)")
-            }
-        }
+        if let external = try externalURL() { return external.url }
         do {
             return try LocalPostgres(root: localRoot, logger: logger).start()
         } catch {
@@ -51,7 +93,7 @@ extension DatabaseOptions {
             } catch {
                 throw CommandFailure("SWEEP_READER_URL: \(error)")
             }
-        } else if environment["DATABASE_URL"].map({ $0.isEmpty }) ?? true {
+        } else if try externalURL() == nil {
             readerConfiguration = LocalPostgres(root: localRoot, logger: logger).readerConfiguration()
         }
         guard let readerConfiguration else {

@@ -137,9 +137,10 @@ final class Cluster: Sendable {
         return process
     }
 
-    /// Starts a coordinator on the cluster's port and waits until it listens.
+    /// Starts a coordinator on the cluster's port and waits until it listens;
+    /// `extraArguments` (CURVE options, say) follow the usual ones.
     @discardableResult
-    func startCoordinator() async throws -> ManagedProcess {
+    func startCoordinator(extraArguments: [String] = []) async throws -> ManagedProcess {
         let number = coordinatorStarts.withLock { count in
             count += 1
             return count
@@ -147,7 +148,7 @@ final class Cluster: Sendable {
         let process = try spawn("coordinator-\(number)", [
             "coordinator", "--bind", endpoint, "--heartbeat-ms", "\(Self.heartbeatMilliseconds)",
             "--liveness", "\(Self.liveness)", "--lease-seconds", "\(Self.leaseSeconds)",
-        ])
+        ] + extraArguments)
         try await waitUntil("coordinator \(number) listens", timeout: .seconds(20)) {
             guard process.isRunning else { throw Failure("the coordinator exited with status \(process.poll() ?? -1):\n\(process.logTail())") }
             return process.logTail(bytes: 1 << 20).contains("coordinator listening")
@@ -155,13 +156,24 @@ final class Cluster: Sendable {
         return process
     }
 
-    /// Starts a worker with `slots` slots; its job directories are under `work/ID`.
+    /// Starts a worker with `slots` slots; its job directories are under `work/ID`;
+    /// `extraArguments` (CURVE options, say) follow the usual ones.
     @discardableResult
-    func startWorker(_ id: String, slots: Int) throws -> ManagedProcess {
+    func startWorker(_ id: String, slots: Int, extraArguments: [String] = []) throws -> ManagedProcess {
         try spawn("worker-\(id)", [
             "worker", "--coordinator", endpoint, "--slots", "\(slots)", "--id", id,
             "--project-dir", directory, "--work-dir", workDirectory(of: id),
-        ])
+        ] + extraArguments)
+    }
+
+    /// Runs `sweep ARGUMENTS...` to its end (within `timeout`); returns its exit status and
+    /// output (stdout and stderr together).
+    func runToEnd(_ logName: String, _ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (status: Int32, output: String) {
+        let process = try spawn(logName, arguments)
+        guard let status = await process.waitForExit(timeout: timeout) else {
+            throw Failure("sweep \(arguments.joined(separator: " ")) did not finish within \(timeout):\n\(process.logTail())")
+        }
+        return (status, process.logTail(bytes: 1 << 20))
     }
 
     /// The folder holding a worker's job directories (`JOB-ATTEMPT`).
