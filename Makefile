@@ -3,7 +3,7 @@ SWIFT ?= swift
 SWEEP_DEBUG = .build/debug/sweep
 SWEEP_RELEASE = .build/release/sweep
 
-.PHONY: demo test deps build release bench clean
+.PHONY: demo test deps build release bench clean chaos
 
 ## demo: install what is missing, build, check the example sweeps, then run one for real on
 ## this machine: private PostgreSQL, a coordinator and local workers, leaderboard at the end.
@@ -44,3 +44,10 @@ bench: deps
 
 clean:
 	rm -rf .build
+
+## chaos: fault drill on the netns cluster (root; the sweep binary from SWEEP_BINARY, default
+## .build/release/sweep): a fault-free run, then the same sweep under worker/coordinator kills,
+## a link cut and a PostgreSQL restart, audited with SQL (infra/chaos/README.md).
+## Options through CHAOS_ARGS, e.g. make chaos CHAOS_ARGS="--jobs 300".
+chaos:
+	infra/chaos/chaos.sh $(CHAOS_ARGS)
