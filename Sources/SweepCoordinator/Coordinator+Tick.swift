@@ -84,13 +84,18 @@ extension Coordinator {
             pendingPoints = []
             pendingPointAcks = []
             pendingPointsSince = nil
+            let attempts = Set(points.map { AttemptID(job: $0.job, attempt: $0.attempt) })
             do {
                 try await store.ingest(points)
                 counters.metricPoints += points.count
+                metricsUnwritten.subtract(attempts)
                 for ack in acks { send(Ack(seq: ack.seq, status: .ok).message, to: ack.identity) }
                 await evaluateStopping(points)
             } catch {
-                // Not acknowledged: the workers resend, and ingestion is idempotent.
+                // Not acknowledged: the workers resend, and ingestion is idempotent. Until
+                // these attempts' points are written, their results wait too (below), so that
+                // a job never ends succeeded with its curve missing.
+                metricsUnwritten.formUnion(attempts)
                 logger.warning("could not write metrics; workers will resend", metadata: ["sweep.error": "\(SweepStore.describe(error))", "sweep.metrics.points": "\(points.count)"])
             }
         }
@@ -109,10 +114,17 @@ extension Coordinator {
             }
         }
         if !pendingReports.isEmpty {
-            let reports = pendingReports
+            // Results of attempts whose points could not be written are dropped unacknowledged:
+            // the worker resends its points and then its result (in order), and the result is
+            // recorded once the points are in.
+            let held = pendingReports.filter { metricsUnwritten.contains(AttemptID(job: $0.report.job, attempt: $0.report.attempt)) }
+            if !held.isEmpty {
+                logger.debug("results wait for their metrics", metadata: ["sweep.results": "\(held.count)"])
+            }
+            let reports = pendingReports.filter { !metricsUnwritten.contains(AttemptID(job: $0.report.job, attempt: $0.report.attempt)) }
             pendingReports = []
             pendingReportsSince = nil
-            do {
+            if !reports.isEmpty { do {
                 let outcomes = try await store.record(reports.map(\.report))
                 for entry in reports { unrecordedResults[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil }
                 for (entry, outcome) in zip(reports, outcomes) {
@@ -128,7 +140,7 @@ extension Coordinator {
                 }
             } catch {
                 logger.warning("could not record results; workers will resend", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
-            }
+            } }
         }
         // Due again only while something waits: a flush that wrote only starts used to leave
         // the clock running, and the hot loop then spun on an empty flush until the next

@@ -63,6 +63,9 @@ public actor Coordinator: Service {
     /// Attempts whose RESULT arrived and is not yet recorded (waiting, or its write failed and
     /// the worker will resend it), and when it arrived: their leases are not handed back.
     var unrecordedResults: [AttemptID: ContinuousClock.Instant] = [:]
+    /// Attempts with points whose write failed (the worker resends them): their results are
+    /// not recorded before the points are.
+    var metricsUnwritten: Set<AttemptID> = []
     var flushing = false
 
     // Dispatch.
