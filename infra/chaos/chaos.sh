@@ -26,7 +26,9 @@
 #
 # Settings (environment): SWEEP_BINARY (default .build/release/sweep), SWEEP_NETNS_WORKERS
 # (default 3), PG_BINDIR, CHAOS_STEPS (metric points per job, default 5), CHAOS_STEP_SECONDS
-# (pause per point, default 0.05), CHAOS_LEASE_SECONDS (10), CHAOS_HEARTBEAT_MS (500).
+# (pause per point, default 0.05), CHAOS_LEASE_SECONDS (10), CHAOS_HEARTBEAT_MS (500),
+# CHAOS_KEEP_LOGS (a folder: the coordinator, worker, psql and PostgreSQL logs are copied
+# there before the teardown deletes them).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -118,6 +120,11 @@ cleanup() {
         done
     fi
     "$cluster" down || true
+    if [[ -n "${CHAOS_KEEP_LOGS:-}" ]]; then
+        mkdir -p "$CHAOS_KEEP_LOGS"
+        cp "$work"/*.log "$work/pg/server.log" "$CHAOS_KEEP_LOGS"/ 2>/dev/null || true
+        log "logs kept in $CHAOS_KEEP_LOGS"
+    fi
     rm -rf "$work"
     log "namespaces left: $(ip netns list | grep -c -- "^${SWEEP_NETNS_PREFIX:-sweepnc}-" || true)"
     exit "$status"
