@@ -102,15 +102,18 @@ extension Coordinator {
             superseded = Set(stale.map { AttemptID(job: $0.job, attempt: $0.attempt) })
         }
         for attempt in hello.running {
+            // A superseded attempt still runs until the STOP takes effect, and holds its slots
+            // until its RESULT arrives (recorded as stale): counting them free made the
+            // coordinator assign jobs the worker had to hand back, over and over, for the
+            // whole stop grace period (one job reached attempt 33 in the fault drill).
+            let held = previous?.assigned[attempt] ?? (slots: 1, gpus: 0)
+            state.assigned[attempt] = held
+            state.started.insert(attempt)
+            state.freeSlots -= held.slots
+            state.freeGPUs -= held.gpus
             if superseded.contains(attempt) {
                 send(StopRequest(attempt: attempt, reason: "superseded", graceMilliseconds: Int(configuration.stopGrace.milliseconds)).message, to: identity)
                 stopsSent.insert(attempt)
-            } else {
-                let held = previous?.assigned[attempt] ?? (slots: 1, gpus: 0)
-                state.assigned[attempt] = held
-                state.started.insert(attempt)
-                state.freeSlots -= held.slots
-                state.freeGPUs -= held.gpus
             }
         }
         // Attempts assigned before a reconnect that the worker no longer lists were lost in
