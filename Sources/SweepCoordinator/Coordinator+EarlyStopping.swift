@@ -28,7 +28,7 @@ extension Coordinator {
     /// Judges the runs whose points were just written.
     func evaluateStopping(_ points: [MetricPoint]) async {
         guard !points.isEmpty else { return }
-        let unknown = Set(points.map(\.job)).filter { jobSweeps[$0] == nil }
+        let unknown = Set(points.lazy.map(\.job).filter { self.jobSweeps[$0] == nil })
         if !unknown.isEmpty {
             do {
                 for (job, sweep) in try await store.sweeps(ofJobs: Array(unknown)) { jobSweeps[job] = sweep }
@@ -39,7 +39,9 @@ extension Coordinator {
         }
         var bySweep: [Int64: [MetricPoint]] = [:]
         for point in points {
+            // Points of sweeps known to have neither a policy nor a target are not kept.
             guard let sweep = jobSweeps[point.job] else { continue }
+            if case .some(.none) = earlyStopping[sweep] { continue }
             bySweep[sweep, default: []].append(point)
         }
         var records: [StopDecisionRecord] = []

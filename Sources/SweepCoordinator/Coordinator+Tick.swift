@@ -84,18 +84,19 @@ extension Coordinator {
             pendingPoints = []
             pendingPointAcks = []
             pendingPointsSince = nil
-            let attempts = Set(points.map { AttemptID(job: $0.job, attempt: $0.attempt) })
             do {
                 try await store.ingest(points)
                 counters.metricPoints += points.count
-                metricsUnwritten.subtract(attempts)
+                if !metricsUnwritten.isEmpty {
+                    metricsUnwritten.subtract(points.lazy.map { AttemptID(job: $0.job, attempt: $0.attempt) })
+                }
                 for ack in acks { send(Ack(seq: ack.seq, status: .ok).message, to: ack.identity) }
                 await evaluateStopping(points)
             } catch {
                 // Not acknowledged: the workers resend, and ingestion is idempotent. Until
                 // these attempts' points are written, their results wait too (below), so that
                 // a job never ends succeeded with its curve missing.
-                metricsUnwritten.formUnion(attempts)
+                metricsUnwritten.formUnion(points.lazy.map { AttemptID(job: $0.job, attempt: $0.attempt) })
                 logger.warning("could not write metrics; workers will resend", metadata: ["sweep.error": "\(SweepStore.describe(error))", "sweep.metrics.points": "\(points.count)"])
             }
         }
@@ -117,11 +118,11 @@ extension Coordinator {
             // Results of attempts whose points could not be written are dropped unacknowledged:
             // the worker resends its points and then its result (in order), and the result is
             // recorded once the points are in.
-            let held = pendingReports.filter { metricsUnwritten.contains(AttemptID(job: $0.report.job, attempt: $0.report.attempt)) }
-            if !held.isEmpty {
-                logger.debug("results wait for their metrics", metadata: ["sweep.results": "\(held.count)"])
+            var reports = pendingReports
+            if !metricsUnwritten.isEmpty {
+                reports.removeAll { metricsUnwritten.contains(AttemptID(job: $0.report.job, attempt: $0.report.attempt)) }
+                logger.debug("results wait for their metrics", metadata: ["sweep.results": "\(pendingReports.count - reports.count)"])
             }
-            let reports = pendingReports.filter { !metricsUnwritten.contains(AttemptID(job: $0.report.job, attempt: $0.report.attempt)) }
             pendingReports = []
             pendingReportsSince = nil
             if !reports.isEmpty { do {

@@ -80,7 +80,7 @@ struct LadderOptimizer: Sendable {
                 for j in 0..<count {
                     damped[j * count + j] += damping * max(normal[j * count + j], 1e-12)
                 }
-                guard let step = LadderLinearSolve.cholesky(damped, gradient.map { -$0 }, size: count) else {
+                guard let step = SmallLinearAlgebra.choleskySolve(damped, gradient.map { -$0 }, dimension: count) else {
                     damping *= 10
                     continue
                 }
@@ -107,39 +107,5 @@ struct LadderOptimizer: Sendable {
             if !improved { break }
         }
         return Result(parameters: parameters, objective: current, iterations: iteration)
-    }
-}
-
-/// Dense symmetric positive-definite solves for the optimiser's small normal equations.
-enum LadderLinearSolve {
-    /// Solves `matrix · x = vector` for a row-major symmetric positive-definite matrix;
-    /// nil when the matrix is not positive definite (to working precision).
-    static func cholesky(_ matrix: [Double], _ vector: [Double], size: Int) -> [Double]? {
-        var factor = [Double](repeating: 0, count: size * size)
-        for i in 0..<size {
-            for j in 0...i {
-                var sum = matrix[i * size + j]
-                for k in 0..<j { sum -= factor[i * size + k] * factor[j * size + k] }
-                if i == j {
-                    guard sum > 0, sum.isFinite else { return nil }
-                    factor[i * size + i] = sum.squareRoot()
-                } else {
-                    factor[i * size + j] = sum / factor[j * size + j]
-                }
-            }
-        }
-        var forward = [Double](repeating: 0, count: size)
-        for i in 0..<size {
-            var sum = vector[i]
-            for k in 0..<i { sum -= factor[i * size + k] * forward[k] }
-            forward[i] = sum / factor[i * size + i]
-        }
-        var solution = [Double](repeating: 0, count: size)
-        for i in stride(from: size - 1, through: 0, by: -1) {
-            var sum = forward[i]
-            for k in (i + 1)..<size { sum -= factor[k * size + i] * solution[k] }
-            solution[i] = sum / factor[i * size + i]
-        }
-        return solution
     }
 }

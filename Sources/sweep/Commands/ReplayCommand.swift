@@ -240,9 +240,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     private func printAccuracy(_ rows: [PredictionAccuracy.Row]) throws {
         if format == "json" {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
+            try Self.printPrettyJSON(rows)
             return
         }
         let header = ["from", "curves", "declined", "MAE ensemble", "MAE best family", "MAE last value", "LL ensemble", "LL best family", "80% covered",
@@ -286,9 +284,13 @@ struct ReplayCommand: AsyncParsableCommand {
                 SweepJSON(name: $0.name, outcome: $0.outcome, computeSaved: $0.outcome.computeSaved, regret: $0.outcome.regret, relativeRegret: $0.outcome.relativeRegret)
             })
         })
+        try Self.printPrettyJSON(output)
+    }
+
+    static func printPrettyJSON(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(output), as: UTF8.self))
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
 
