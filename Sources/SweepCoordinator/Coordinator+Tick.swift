@@ -79,6 +79,11 @@ extension Coordinator {
         guard !flushing else { return }
         flushing = true
         defer { flushing = false }
+        // Results that arrived after this flush took its points wait for the next one: their
+        // job's last points may have come in since, behind the points being written, and a
+        // result must never be recorded before its points (a flaky audit showed jobs
+        // succeeded with half their points until the next flush).
+        let reportsBefore = pendingReports.count
         if !pendingPoints.isEmpty {
             let points = pendingPoints, acks = pendingPointAcks
             pendingPoints = []
@@ -118,13 +123,14 @@ extension Coordinator {
             // Results of attempts whose points could not be written are dropped unacknowledged:
             // the worker resends its points and then its result (in order), and the result is
             // recorded once the points are in.
-            var reports = pendingReports
+            var reports = Array(pendingReports.prefix(reportsBefore))
+            pendingReports.removeFirst(reports.count)
             if !metricsUnwritten.isEmpty {
+                let taken = reports.count
                 reports.removeAll { metricsUnwritten.contains(AttemptID(job: $0.report.job, attempt: $0.report.attempt)) }
-                logger.debug("results wait for their metrics", metadata: ["sweep.results": "\(pendingReports.count - reports.count)"])
+                logger.debug("results wait for their metrics", metadata: ["sweep.results": "\(taken - reports.count)"])
             }
-            pendingReports = []
-            pendingReportsSince = nil
+            pendingReportsSince = pendingReports.isEmpty ? nil : ContinuousClock.now
             if !reports.isEmpty { do {
                 let outcomes = try await store.record(reports.map(\.report))
                 for entry in reports { unrecordedResults[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil }
