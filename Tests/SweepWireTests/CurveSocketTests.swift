@@ -20,7 +20,10 @@ struct CurveSocketTests {
 
         var routerOptions = SocketOptions()
         routerOptions.curve = .server(secretKey: server.secretKey, zapDomain: "sweep")
-        let router = try SocketLoop(context: context, kind: .router, options: routerOptions, bind: ["tcp://127.0.0.1:*"])
+        let serverHeard = Mutex<[HandshakeFailure]>([])
+        let router = try SocketLoop(
+            context: context, kind: .router, options: routerOptions, bind: ["tcp://127.0.0.1:*"],
+            onHandshakeFailure: { failure in serverHeard.withLock { $0.append(failure) } })
         let endpoint = try #require(router.boundEndpoints.first)
 
         // Three clients in their own contexts, as in separate processes; each hears why its
@@ -57,7 +60,15 @@ struct CurveSocketTests {
         let heard = failures.withLock { $0 }
         #expect(heard["good"] == nil)
         #expect(heard["bad"]?.contains { $0.kind == .authentication(400) } == true, "\(heard)")
-        #expect(heard["plain"]?.contains { $0.isSecurityFailure } == true, "\(heard)")
+        // The plain client hears its handshakes fail; whether as a mechanism mismatch or as a
+        // broken pipe is a race in libzmq (the server may close before the client reads why).
+        #expect(heard["plain"]?.isEmpty == false, "\(heard)")
+        #expect(heard["plain"]?.allSatisfy { $0.isSecurityFailure || $0.isConnectionDropped } == true, "\(heard)")
+        // Either side may be the one that notices the mismatch first, so the server's monitor
+        // hears the same two kinds of failure, and the stranger's refusal.
+        let onServer = serverHeard.withLock { $0 }
+        #expect(onServer.contains { $0.kind == .authentication(400) }, "\(onServer)")
+        #expect(onServer.allSatisfy { $0.isSecurityFailure || $0.isConnectionDropped }, "\(onServer)")
 
         // A new list takes effect for new connections.
         zap.replaceAllowList(CurveAllowList(entries: [.init(key: stranger.publicKey, name: nil, line: 1)]))

@@ -1,3 +1,4 @@
+import Foundation
 import CZeroMQ
 
 /// A connection whose ZeroMQ handshake failed, as the socket's monitor reports it: a peer
@@ -46,6 +47,18 @@ public struct HandshakeFailure: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether the peer speaks another security mechanism (CURVE on one side, none on the other).
+    public var isMechanismMismatch: Bool {
+        kind == .protocolError(UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH))
+    }
+
+    /// Whether the peer closed the connection during the handshake (a broken pipe or a reset).
+    /// A plain client of a CURVE server often hears this instead of the mismatch: the server
+    /// reads the client's greeting, refuses it and closes before the client reads the reply.
+    public var isConnectionDropped: Bool {
+        kind == .system(EPIPE) || kind == .system(ECONNRESET)
+    }
+
     /// What happened, in words.
     public var description: String {
         switch kind {
@@ -53,7 +66,7 @@ public struct HandshakeFailure: Sendable, Equatable, CustomStringConvertible {
             return "handshake failed with system error \(code) (\(endpoint))"
         case .authentication(let status):
             return "authentication refused with ZAP status \(status) (\(endpoint))"
-        case .protocolError(let code) where code == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH):
+        case .protocolError where isMechanismMismatch:
             return "security mechanism mismatch: one side uses CURVE and the other does not (\(endpoint))"
         case .protocolError(let code) where code == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC):
             return "CURVE cryptographic error: wrong server key, or a corrupted handshake (\(endpoint))"

@@ -14,6 +14,8 @@ extension Worker {
                 advice = curve
                     ? "check --curve-server-key (the coordinator's public key) and that the coordinator runs with CURVE"
                     : "the coordinator probably requires CURVE: start this worker with --curve-server-key and --curve-secret-key"
+            case .system where failure.isConnectionDropped && !curve:
+                advice = "the coordinator closed the connection during the handshake; if this repeats, it probably requires CURVE: start this worker with --curve-server-key and --curve-secret-key"
             default:
                 advice = "libzmq retries"
             }
