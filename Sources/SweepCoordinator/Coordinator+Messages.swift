@@ -93,8 +93,10 @@ extension Coordinator {
             send(ErrorReport(code: "malformed_body", detail: "HELLO 'worker' must equal the socket's routing id").message, to: identity)
             return
         }
-        let previous = workers[hello.worker]
-        var state = WorkerState(identity: identity, hello: hello, lastHeard: ContinuousClock.now, freeSlots: hello.slots, freeGPUs: hello.gpus.count)
+        // What the worker's previous session held, as it was at HELLO (the old state may change
+        // while the superseded attempts are looked up).
+        let previousAssigned = workers[hello.worker]?.assigned
+        let state = WorkerState(identity: identity, hello: hello, lastHeard: ContinuousClock.now, freeSlots: hello.slots, freeGPUs: hello.gpus.count)
         state.reportedRunning = Set(hello.running)
         var superseded: Set<AttemptID> = []
         if !hello.running.isEmpty {
@@ -106,7 +108,7 @@ extension Coordinator {
             // until its RESULT arrives (recorded as stale): counting them free made the
             // coordinator assign jobs the worker had to hand back, over and over, for the
             // whole stop grace period (one job reached attempt 33 in the fault drill).
-            let held = previous?.assigned[attempt] ?? (slots: 1, gpus: 0)
+            let held = previousAssigned?[attempt] ?? (slots: 1, gpus: 0)
             state.assigned[attempt] = held
             state.started.insert(attempt)
             state.freeSlots -= held.slots

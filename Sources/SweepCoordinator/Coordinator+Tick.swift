@@ -63,6 +63,10 @@ extension Coordinator {
             lastSupersededCheck = now
             await stopSupersededAttempts()
         }
+        if lastStatisticsCheck.map({ now - $0 >= configuration.statisticsCheckInterval }) ?? true {
+            lastStatisticsCheck = now
+            refreshStatistics(force: false, reason: "check")
+        }
         if lastHeldRungCheck.map({ now - $0 >= .seconds(5) }) ?? true {
             lastHeldRungCheck = now
             await checkHeldRungs()
@@ -167,19 +171,12 @@ extension Coordinator {
         dispatching = true
         defer { dispatching = false }
         wantDispatch = false
-        let candidates = workers.filter { !$0.value.draining && $0.value.freeSlots > 0 }
-        guard !candidates.isEmpty else { return }
-
         // Workers grouped by labels and kernels; each contributes one entry per free slot.
-        struct Offer: Hashable {
-            var labels: [String: String]
-            var kernels: [String]
-        }
         var groups: [Offer: [String]] = [:]
-        for (id, worker) in candidates {
-            let offer = Offer(labels: worker.hello.labels, kernels: worker.hello.kernels.sorted())
-            groups[offer, default: []].append(contentsOf: Array(repeating: id, count: worker.freeSlots))
+        for (id, worker) in workers where !worker.draining && worker.freeSlots > 0 {
+            groups[worker.offer, default: []].append(contentsOf: repeatElement(id, count: worker.freeSlots))
         }
+        guard !groups.isEmpty else { return }
         var claimedAny = false
         for (offer, owners) in groups {
             // Interleave workers so that a short queue spreads over all of them.
@@ -294,6 +291,8 @@ extension Coordinator {
             lastReclaim = now - configuration.reclaimInterval  // reclaim at the next tick
         }
         for worker in workers.values { send(WireMessage(.heartbeat), to: worker.identity) }
+        guard lastRenewal.map({ now - $0 >= configuration.leaseRenewalInterval }) ?? true else { return }
+        lastRenewal = now
         do {
             try await store.renewLeases(workers: Array(workers.keys), leaseDuration: configuration.leaseDuration)
         } catch {

@@ -226,6 +226,16 @@ public final class ZMQSocket {
         return receiver
     }
 
+    /// The file descriptor libzmq signals when the socket's events may have changed
+    /// (`ZMQ_FD`), for waiting on many sockets with epoll. It is edge-like: after it
+    /// signals, and after every send, receive until nothing is waiting.
+    public func fileDescriptor() throws(ZMQError) -> Int32 {
+        var fd: Int32 = -1
+        var size = MemoryLayout<Int32>.size
+        guard zmq_getsockopt(handle, ZMQ_FD, &fd, &size) == 0 else { throw ZMQError.current("zmq_getsockopt ZMQ_FD") }
+        return fd
+    }
+
     /// Closes the socket (idempotent).
     public func close() {
         guard !closed else { return }
