@@ -42,6 +42,7 @@ extension Coordinator {
                 }
                 pendingPointAcks.append((identity, batch.seq))
                 if pendingPointsSince == nil { pendingPointsSince = ContinuousClock.now }
+                if pendingPoints.count >= configuration.metricFlushPoints { nudge() }
             case .result:
                 let result = try AttemptResult(message)
                 // Free the slots now (the worker has), once per attempt however often it is resent.

@@ -7,9 +7,9 @@ import SweepWire
 /// The periodic work: writing batches, dispatching, heartbeats, liveness, leases, reclaims,
 /// cancellations.
 extension Coordinator {
-    /// One round of the hot work, writing what workers reported and dispatching; returns
-    /// whether it wrote or claimed anything, in which case the loop goes round again at once
-    /// instead of sleeping.
+    /// One round of the hot work: starts writing what workers reported and dispatching, both
+    /// in the background; returns whether it started a dispatch, in which case the loop goes
+    /// round again at once instead of waiting for work.
     @discardableResult
     func tick() async -> Bool {
         let now = ContinuousClock.now
@@ -22,21 +22,31 @@ extension Coordinator {
         }
         let flushDue = metricsDue || reportsDue
         let dispatchDue = wantDispatch && !stopping
-        let assignedBefore = counters.assigned
-        // Writing what workers reported and claiming for free slots are independent (the
-        // slots were freed when the reports arrived): both round trips at once.
-        switch (flushDue, dispatchDue) {
-        case (true, true):
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.flush(force: metricsDue) }
-                group.addTask { await self.dispatch() }
+        // Writing what workers reported runs in the background, so that claiming for the
+        // slots its reports freed never waits for it (one at a time; it nudges the loop when
+        // done, for what arrived meanwhile).
+        if flushDue, flushTask == nil {
+            flushTask = Task {
+                await self.flush(force: metricsDue)
+                self.flushTask = nil
             }
-        case (true, false): await flush(force: metricsDue)
-        case (false, true): await dispatch()
-        case (false, false): break
         }
-        return flushDue || counters.assigned > assignedBefore
+        var started = false
+        if dispatchDue, dispatchesInFlight < Self.maxDispatches {
+            dispatchesInFlight += 1
+            wantDispatch = false  // the new dispatch reserves every slot free when it starts
+            started = true
+            Task {
+                await self.dispatch()
+                self.dispatchesInFlight -= 1
+                if self.wantDispatch { self.nudge() }
+            }
+        }
+        return started
     }
+
+    /// Dispatches (claims) in flight at once at most.
+    static let maxDispatches = 1
 
     /// The slower bookkeeping, in a loop of its own so that its round trips (which touch every
     /// worker's leases) never hold up writing reports and dispatching: heartbeats and
@@ -166,18 +176,23 @@ extension Coordinator {
     /// Claims jobs for workers with free slots and sends them ASSIGN: first single-slot jobs
     /// for all workers of the same labels and kernels in one statement, then, one worker at a time, jobs
     /// that need more slots or GPUs.
+    ///
+    /// Several dispatches may be in flight (`maxDispatches`): each reserves the slots that are
+    /// free when it starts, so that slots freed while a claim is on its way to the database
+    /// get a claim of their own at once instead of waiting for it; each reserved slot is
+    /// either given a job or handed back.
     func dispatch() async {
-        guard !dispatching else { return }
-        dispatching = true
-        defer { dispatching = false }
         wantDispatch = false
-        // Workers grouped by labels and kernels; each contributes one entry per free slot.
+        // Workers grouped by labels and kernels; each contributes one entry per free slot,
+        // reserved for this dispatch.
         var groups: [Offer: [String]] = [:]
+        var reserved: [String: (worker: WorkerState, slots: Int)] = [:]
         for (id, worker) in workers where !worker.draining && worker.freeSlots > 0 {
             groups[worker.offer, default: []].append(contentsOf: repeatElement(id, count: worker.freeSlots))
+            reserved[id] = (worker, worker.freeSlots)
+            worker.freeSlots = 0
         }
         guard !groups.isEmpty else { return }
-        var claimedAny = false
         for (offer, owners) in groups {
             // Interleave workers so that a short queue spreads over all of them.
             let spread = Self.interleave(owners)
@@ -187,12 +202,19 @@ extension Coordinator {
                                                     leaseDuration: configuration.leaseDuration)
             } catch {
                 logger.warning("could not claim jobs", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
-                return
+                break
             }
-            for (owner, job) in claimed { await assign(job, to: owner) }
-            if !claimed.isEmpty { claimedAny = true }
+            for (owner, job) in claimed {
+                guard let holder = reserved[owner] else { continue }
+                reserved[owner]!.slots -= 1
+                await assign(job, to: owner, reservedFrom: holder.worker)
+            }
             if claimed.count == spread.count { wantDispatch = true }  // there may be more
         }
+        for (_, holder) in reserved { holder.worker.freeSlots += holder.slots }
+        guard !wideClaiming else { return }
+        wideClaiming = true
+        defer { wideClaiming = false }
 
         // Jobs with larger needs, matched worker by worker: a claim per worker, so not on every
         // dispatch (see lastWideClaim).
@@ -211,7 +233,6 @@ extension Coordinator {
             foundWide = true
         }
         wideClaimFound = foundWide
-        _ = claimedAny
     }
 
     /// [a, a, a, b, b] → [a, b, a, b, a].
@@ -233,8 +254,12 @@ extension Coordinator {
         return result
     }
 
-    /// Sends ASSIGN for a claimed job, or hands it back when its worker is gone.
-    func assign(_ job: ClaimedJob, to id: String) async {
+    /// Sends ASSIGN for a claimed job, or hands it back when its worker is gone. With
+    /// `reservedFrom`, the job's slot was taken from that worker state by a dispatch; it goes
+    /// back there unless the job is sent to it.
+    func assign(_ job: ClaimedJob, to id: String, reservedFrom holder: WorkerState? = nil) async {
+        var sent = false
+        defer { if !sent { holder?.freeSlots += job.slots } }
         guard workers[id] != nil else {
             _ = try? await store.release(job: job.id, attempt: job.attempt)
             return
@@ -243,16 +268,18 @@ extension Coordinator {
             _ = try? await store.fail(job: job.id, attempt: job.attempt, end: AttemptEnd(error: "the sweep's spec could not be read"))
             return
         }
-        guard workers[id] != nil else {
+        guard let worker = workers[id] else {
             _ = try? await store.release(job: job.id, attempt: job.attempt)
             return
         }
-        workers[id]!.assigned[assign.attempt] = (job.slots, job.gpus)
+        worker.assigned[assign.attempt] = (job.slots, job.gpus)
         jobSweeps[job.id] = job.sweepID
-        workers[id]!.assignedAt[assign.attempt] = ContinuousClock.now
-        workers[id]!.freeSlots -= job.slots
-        workers[id]!.freeGPUs -= job.gpus
-        send(assign.message, to: workers[id]!.identity)
+        worker.assignedAt[assign.attempt] = ContinuousClock.now
+        if let holder { holder.freeSlots += job.slots }  // the reservation ends here...
+        worker.freeSlots -= job.slots                     // ...and the slot is taken by the job
+        worker.freeGPUs -= job.gpus
+        sent = true
+        send(assign.message, to: worker.identity)
         counters.assigned += 1
     }
 

@@ -90,8 +90,16 @@ public actor Coordinator: Service {
     var flushing = false
 
     // Dispatch.
-    var wantDispatch = true
-    var dispatching = false
+    var wantDispatch = true {
+        didSet { if wantDispatch { nudge() } }
+    }
+    /// The hot loop, idle, waiting for work or its next timer (`waitForWork`).
+    var idleWaiter: CheckedContinuation<Void, Never>?
+    /// The flush running in the background of the hot loop, if any (shutDown waits for it).
+    var flushTask: Task<Void, Never>?
+    var dispatchesInFlight = 0
+    /// A dispatch is looking for jobs that need several slots or GPUs (one at a time).
+    var wideClaiming = false
     /// When jobs needing several slots or GPUs were last looked for (one claim per worker),
     /// and whether that found any: the search runs at once after a wake-up or a find, else
     /// at most once per poll interval, so that many workers do not cost a claim each on
@@ -184,8 +192,15 @@ public actor Coordinator: Service {
                     if await self.tick() {
                         await Task.yield()
                     } else {
-                        try? await Task.sleep(for: .milliseconds(2))
+                        await self.waitForWork()
                     }
+                }
+            }
+            group.addTask {
+                // The flush timers and the poll interval: the hot loop looks every 2 ms.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(2))
+                    await self.nudge()
                 }
             }
             group.addTask {
@@ -255,6 +270,30 @@ public actor Coordinator: Service {
         }
     }
 
+    /// Waits until something brings work: a message that frees a slot, a finished write or
+    /// claim, or the 2 ms ticker (the flush timers). Waking at once, instead of sleeping out a
+    /// fixed interval, takes that wait off a slot's way to its next job. (A timer per wait
+    /// instead of the ticker cost more than it saved: a timerfd update on every message.)
+    func waitForWork() async {
+        guard !Task.isCancelled, !stopping else { return }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                idleWaiter?.resume()
+                idleWaiter = continuation
+            }
+        } onCancel: {
+            Task { await self.nudge() }
+        }
+    }
+
+    /// Wakes the hot loop if it waits.
+    func nudge() {
+        if let waiter = idleWaiter {
+            idleWaiter = nil
+            waiter.resume()
+        }
+    }
+
     func wake() {
         wantDispatch = true
         wokenSinceWideClaim = true
@@ -266,6 +305,11 @@ public actor Coordinator: Service {
 
     func shutDown() async {
         stopping = true
+        nudge()
+        // Dispatches in flight finish assigning first, so that what they claimed is handed
+        // back below if it has not started.
+        while dispatchesInFlight > 0 { try? await Task.sleep(for: .milliseconds(1)) }
+        while let running = flushTask { await running.value; if flushTask == running { flushTask = nil } }
         await flush(force: true)
         // Attempts assigned but not yet started go back to the queue at once.
         for (_, worker) in workers {
