@@ -14,10 +14,7 @@ import SweepWire
 extension Coordinator {
     func handBackUnrunLeases(now: ContinuousClock.Instant) async {
         let window = configuration.heartbeatInterval * configuration.liveness
-        for id in workers.keys {
-            let assigned = workers[id]!.assigned
-            workers[id]!.assignedAt = workers[id]!.assignedAt.filter { assigned[$0.key] != nil }
-        }
+        // (assignedAt loses an attempt where assigned does: on its RESULT and below.)
         // A worker that has just said HELLO is still resending what it had not got acknowledged.
         let settled = workers.filter { now - $0.value.joinedAt >= window }.map(\.key)
         guard !settled.isEmpty else {

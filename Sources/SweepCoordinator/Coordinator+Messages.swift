@@ -46,6 +46,7 @@ extension Coordinator {
             case .result:
                 let result = try AttemptResult(message)
                 // Free the slots now (the worker has), once per attempt however often it is resent.
+                workers[workerID]?.assignedAt[result.attempt] = nil
                 if let held = workers[workerID]?.assigned.removeValue(forKey: result.attempt) {
                     workers[workerID]!.freeSlots += held.slots
                     workers[workerID]!.freeGPUs += held.gpus
@@ -97,7 +98,8 @@ extension Coordinator {
         // What the worker's previous session held, as it was at HELLO (the old state may change
         // while the superseded attempts are looked up).
         let previousAssigned = workers[hello.worker]?.assigned
-        let state = WorkerState(identity: identity, hello: hello, lastHeard: ContinuousClock.now, freeSlots: hello.slots, freeGPUs: hello.gpus.count)
+        let state = WorkerState(identity: identity, hello: hello, lastHeard: ContinuousClock.now, freeSlots: hello.slots, freeGPUs: hello.gpus.count,
+                                heartbeatInterval: configuration.heartbeatInterval)
         state.reportedRunning = Set(hello.running)
         var superseded: Set<AttemptID> = []
         if !hello.running.isEmpty {

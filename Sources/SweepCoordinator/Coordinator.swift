@@ -35,14 +35,17 @@ public actor Coordinator: Service {
         var assignedAt: [AttemptID: ContinuousClock.Instant] = [:]
         /// Its labels and kernels, as dispatch groups workers by them.
         let offer: Offer
+        /// When it is next sent HEARTBEAT.
+        var heartbeatDue: ContinuousClock.Instant
 
-        init(identity: [UInt8], hello: Hello, lastHeard: ContinuousClock.Instant, freeSlots: Int, freeGPUs: Int) {
+        init(identity: [UInt8], hello: Hello, lastHeard: ContinuousClock.Instant, freeSlots: Int, freeGPUs: Int, heartbeatInterval: Duration) {
             self.identity = identity
             self.hello = hello
             self.lastHeard = lastHeard
             self.freeSlots = freeSlots
             self.freeGPUs = freeGPUs
             offer = Offer(labels: hello.labels, kernels: hello.kernels.sorted())
+            heartbeatDue = lastHeard + heartbeatInterval * Double.random(in: 0..<1)
         }
     }
 

@@ -23,7 +23,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Missed heartbeats before a worker is presumed dead.")
     var liveness = 3
 
-    @Option(name: .long, help: "Lease length in seconds (renewed every heartbeat while the worker lives).")
+    @Option(name: .long, help: "Lease length in seconds (renewed every third of it while the worker lives).")
     var leaseSeconds = 30
 
     @OptionGroup var curve: CoordinatorCurveOptions

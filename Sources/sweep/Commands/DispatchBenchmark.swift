@@ -40,6 +40,9 @@ struct DispatchBenchmark: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds of warm-up (connecting, first assignments) not measured.")
     var warmup = 10.0
 
+    @Option(name: .long, help: "Write every measured latency to this CSV file (seconds since the measurement began, latency in ms), to see when the slow ones happen.")
+    var samplesFile: String?
+
     @Flag(name: .long, help: "Keep the benchmark database for inspection.")
     var keepDatabase = false
 
@@ -114,6 +117,12 @@ struct DispatchBenchmark: AsyncParsableCommand {
             try await store.count("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'succeeded'")
         }
         report.print(coordinatorJobsRecorded: Int(recorded), workers: workers)
+        if let samplesFile {
+            var csv = "at_seconds,latency_ms\n"
+            for (at, latency) in zip(report.latencyTimes, report.latencies) { csv += String(format: "%.4f,%.3f\n", at, latency * 1000) }
+            try csv.write(toFile: samplesFile, atomically: true, encoding: .utf8)
+            print("samples written to \(samplesFile)")
+        }
     }
 }
 
@@ -210,6 +219,8 @@ enum DispatchSimulation {
 
     struct Report: Sendable {
         var latencies: [Double] = []
+        /// When each latency was measured (the ASSIGN's arrival), in seconds since measuring began.
+        var latencyTimes: [Double] = []
         var assigned = 0
         var assignedMeasured = 0
         var resultsSent = 0
@@ -314,6 +325,7 @@ enum DispatchSimulation {
                     report.assigned += 1
                     if let free = simulated[index].freeSince, free >= measureFrom, arrived < measureUntil {
                         report.latencies.append(seconds(arrived - free))
+                        report.latencyTimes.append(seconds(arrived - measureFrom))
                         report.assignedMeasured += 1
                     }
                     simulated[index].freeSince = nil
