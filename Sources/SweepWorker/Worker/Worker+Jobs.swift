@@ -202,9 +202,10 @@ extension Worker {
         case .released: counters.refused += 1
         }
         let tail = attempt.logTail.value
-        sendReliable {
+        let sequence = sendReliable {
             AttemptResult(seq: $0, attempt: id, outcome: outcome, exitStatus: exitStatus, error: error,
                           logTail: tail.isEmpty ? nil : tail, finalMetrics: attempt.finalValues).message
         }
+        if unacknowledged[sequence] != nil { unreportedEnds[sequence] = id }
     }
 }

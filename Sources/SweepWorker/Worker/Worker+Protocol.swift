@@ -28,10 +28,7 @@ extension Worker {
                 helloInterval = .seconds(1)
                 logger.info("welcomed", metadata: ["sweep.coordinator.id": "\(welcome.coordinator)", "sweep.worker.unacked": "\(unacknowledged.count)"])
                 // Everything not yet acknowledged goes again, in order.
-                for sequence in unacknowledged.keys.sorted() {
-                    socket.send(unacknowledged[sequence]!.frames)
-                    unacknowledged[sequence]!.sentAt = ContinuousClock.now
-                }
+                resendAll()
                 if draining { send(WireMessage(.drain)) }
             case .assign:
                 accept(try Assign(message))
@@ -39,7 +36,7 @@ extension Worker {
                 stop(try StopRequest(message))
             case .ack:
                 let ack = try Ack(message)
-                unacknowledged.removeValue(forKey: ack.seq)
+                acknowledged(ack.seq)
                 if ack.status != .ok {
                     logger.debug("report not applied", metadata: ["sweep.wire.seq": "\(ack.seq)", "sweep.wire.status": "\(ack.status.rawValue)"])
                 }
@@ -80,14 +77,17 @@ extension Worker {
             }
         } else {
             if now - lastHeartbeatSent >= heartbeatInterval {
-                let heartbeat = WorkerHeartbeat(freeSlots: draining ? 0 : freeSlots, running: Array(running.keys))
+                let heartbeat = WorkerHeartbeat(freeSlots: draining ? 0 : freeSlots, running: heldAttempts)
                 send(heartbeat.message)
                 lastHeartbeatSent = now
             }
-            for (sequence, entry) in unacknowledged where entry.sentAt.map({ now - $0 >= ackTimeout }) ?? true {
+            // Sent and not acknowledged in time: again (the coordinator dropped it, or the ACK
+            // was lost; it is idempotent). Waiting ones go when the window has room.
+            for (sequence, entry) in unacknowledged where entry.sentAt.map({ now - $0 >= ackTimeout }) ?? false {
                 socket.send(entry.frames)
                 unacknowledged[sequence]!.sentAt = now
             }
+            sendWaiting()
         }
         flushMetrics(olderThan: configuration.metricFlushInterval, now: now)
         escalateStops(now: now)
@@ -104,7 +104,7 @@ extension Worker {
     func sendHello() {
         let hello = Hello(
             worker: configuration.workerID, host: configuration.host, pid: Int(getpid()), slots: configuration.slots,
-            gpus: configuration.gpus, labels: configuration.labels, kernels: kernels.names, running: Array(running.keys))
+            gpus: configuration.gpus, labels: configuration.labels, kernels: kernels.names, running: heldAttempts)
         send(hello.message)
     }
 }

@@ -35,7 +35,23 @@ public actor Worker: Service {
     var lastHelloSent = ContinuousClock.now - .seconds(3600)
     var helloInterval: Duration = .seconds(1)
     var nextSequence: Int64 = 1
+    /// Reliable messages not yet acknowledged; `sentAt` nil: not sent yet (waiting for a
+    /// connection, or for room in the window).
     var unacknowledged: [Int64: (frames: [[UInt8]], sentAt: ContinuousClock.Instant?)] = [:]
+    /// Every reliable message below this sequence number has been sent (or acknowledged).
+    var nextToSend: Int64 = 1
+    /// Reliable messages sent and not acknowledged (at most `maxUnacknowledged`).
+    var inFlight = 0
+    /// Attempts that ended whose RESULT is not acknowledged yet, by the RESULT's sequence
+    /// number. The worker still holds them: HEARTBEAT and HELLO list them with the running
+    /// ones, or a RESULT waiting behind metrics would make the coordinator hand back a lease
+    /// whose job has in fact finished, and run it again.
+    var unreportedEnds: [Int64: AttemptID] = [:]
+
+    /// The attempts this worker holds: running, or ended with the RESULT unacknowledged.
+    var heldAttempts: [AttemptID] {
+        Array(running.keys) + unreportedEnds.values.filter { running[$0] == nil }
+    }
     var draining = false
     var finished = false
 
@@ -129,17 +145,42 @@ public actor Worker: Service {
         socket.send(FrameCodec.encode(message))
     }
 
-    /// Sends a reliable message (STARTED, METRICS, RESULT) now if connected, and keeps it
-    /// until acknowledged.
-    func sendReliable(_ build: (Int64) -> WireMessage) {
+    /// Sends a reliable message (STARTED, METRICS, RESULT) when connected and the window has
+    /// room, and keeps it until acknowledged. Reliable messages go out in sequence order.
+    @discardableResult
+    func sendReliable(_ build: (Int64) -> WireMessage) -> Int64 {
         let sequence = nextSequence
         nextSequence += 1
-        let frames = FrameCodec.encode(build(sequence))
-        if welcomed {
-            socket.send(frames)
-            unacknowledged[sequence] = (frames, ContinuousClock.now)
-        } else {
-            unacknowledged[sequence] = (frames, nil)
+        unacknowledged[sequence] = (FrameCodec.encode(build(sequence)), nil)
+        sendWaiting()
+        return sequence
+    }
+
+    /// Sends waiting reliable messages, in order, while the window has room.
+    func sendWaiting() {
+        guard welcomed else { return }
+        while inFlight < configuration.maxUnacknowledged, nextToSend < nextSequence {
+            defer { nextToSend += 1 }
+            guard let entry = unacknowledged[nextToSend], entry.sentAt == nil else { continue }
+            socket.send(entry.frames)
+            unacknowledged[nextToSend]!.sentAt = ContinuousClock.now
+            inFlight += 1
         }
+    }
+
+    /// A reliable message was acknowledged: it leaves the window.
+    func acknowledged(_ sequence: Int64) {
+        guard let entry = unacknowledged.removeValue(forKey: sequence) else { return }
+        if entry.sentAt != nil { inFlight -= 1 }
+        unreportedEnds[sequence] = nil
+        sendWaiting()
+    }
+
+    /// After a (re)connection everything not acknowledged goes again, in order, through the window.
+    func resendAll() {
+        for sequence in unacknowledged.keys { unacknowledged[sequence]!.sentAt = nil }
+        inFlight = 0
+        nextToSend = unacknowledged.keys.min() ?? nextSequence
+        sendWaiting()
     }
 }

@@ -26,6 +26,12 @@ public struct WorkerConfiguration: Sendable {
     public var defaultStopGrace: Duration = .seconds(10)
     /// Metric points of one attempt sent together at most.
     public var metricBatchPoints = 500
+    /// Reliable messages (STARTED, METRICS, RESULT) sent and not yet acknowledged at most;
+    /// later ones wait at the worker, in order, until acknowledgements make room. Without
+    /// this window a job logging faster than the database writes piled points up in the
+    /// coordinator until their acknowledgements took longer than the resend timeout, and
+    /// the resent copies doubled the work (`sweep bench queue`, metrics line).
+    public var maxUnacknowledged = 64
     /// Metric points wait at most this long before being sent.
     public var metricFlushInterval: Duration = .milliseconds(100)
     /// Output kept per attempt for the log tail.

@@ -1,0 +1,80 @@
+import Foundation
+import SweepCore
+import SweepWire
+import Testing
+
+/// A worker keeps at most 64 reliable messages unacknowledged; the rest wait, in order, and
+/// an attempt whose RESULT waits is still listed as held.
+@Suite("Flow control", .serialized, .timeLimit(.minutes(2)))
+struct FlowControlTests {
+    @Test("A job logging faster than it is acknowledged: 64 messages in flight, the rest in order after ACKs, the ended attempt still listed")
+    func workerWindowHoldsBackReliableMessages() async throws {
+        try await Cluster.run { cluster in
+            let context = try ZMQContext()
+            let fake = try RawPeer.coordinator(context: context)
+            defer { fake.close() }
+            let worker = try cluster.spawn("worker-w1", [
+                "worker", "--coordinator", fake.endpoint, "--slots", "1", "--id", "w1",
+                "--project-dir", cluster.directory, "--work-dir", cluster.workDirectory(of: "w1"),
+            ])
+            let hello = try #require(await fake.next(within: .seconds(20)), "no HELLO from the worker")
+            let identity = try #require(hello.sender)
+            // A resend timeout longer than the test: every copy seen is a first sending.
+            fake.send(Welcome(coordinator: "fake", heartbeatMilliseconds: 200, liveness: 50, ackTimeoutMilliseconds: 600_000).message, to: identity)
+            let attempt = AttemptID(job: 9, attempt: 1)
+            // 4,000 steps × 10 values = 40,000 points = 80 batches of 500, at full speed.
+            fake.send(Assign(
+                attempt: attempt, sweep: 1, seed: 0, params: .object(["x": .int(1)]),
+                work: .kernel(name: "synthetic-curve", settings: ["steps": .int(4_000), "values_per_step": .int(10), "step_ms": .int(0)]),
+                slots: 1, gpus: 0, maxSteps: nil).message, to: identity)
+
+            // Acknowledge nothing for two seconds: exactly a window's worth arrives.
+            var held: [WireMessage] = []
+            var lastHeartbeat: WorkerHeartbeat?
+            let quiet = ContinuousClock.now + .seconds(2)
+            while ContinuousClock.now < quiet {
+                guard let next = await fake.next(within: .milliseconds(200), skipping: [.hello]) else { continue }
+                let message = try next.message.get()
+                if message.command == .heartbeat { lastHeartbeat = try WorkerHeartbeat(message) } else { held.append(message) }
+            }
+            #expect(held.count == 64, "reliable messages in flight: \(held.count)")
+            #expect(held.first?.command == .started)
+            #expect(!held.contains { $0.command == .result }, "the RESULT waits behind the job's points")
+            // The kernel has long finished, but its RESULT is not acknowledged: still held.
+            #expect(lastHeartbeat?.running == [attempt], "\(String(describing: lastHeartbeat))")
+
+            // Acknowledge as a coordinator does: the rest follows, in order, RESULT last.
+            var seqs: [Int64] = []
+            var steps: [Int64: Int] = [:]
+            var result: AttemptResult?
+            func take(_ message: WireMessage) throws {
+                let seq = try message.integer("seq")
+                seqs.append(seq)
+                if message.command == .metrics { for point in try MetricBatch(message).points { steps[point.step, default: 0] += 1 } }
+                if message.command == .result {
+                    #expect(result == nil, "one RESULT")
+                    result = try AttemptResult(message)
+                }
+                fake.send(Ack(seq: seq, status: .ok).message, to: identity)
+            }
+            for message in held { try take(message) }
+            while result == nil {
+                let next = try #require(await fake.next(within: .seconds(20), skipping: [.heartbeat, .hello]), "the worker went quiet after \(seqs.count) messages")
+                try take(try next.message.get())
+            }
+            #expect(seqs == Array(seqs.sorted()), "reliable messages arrive in sequence order")
+            #expect(Set(seqs).count == seqs.count, "none sent twice")
+            #expect(steps.count == 4_000 && steps.values.allSatisfy { $0 == 10 }, "every step's 10 values once: \(steps.count) steps")
+            #expect(result?.attempt == attempt && result?.outcome == .succeeded)
+
+            // Acknowledged: the attempt is no longer held.
+            var released = false
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !released, ContinuousClock.now < deadline {
+                if let beat = await fake.next(.heartbeat, within: .seconds(1)) { released = try WorkerHeartbeat(beat).running.isEmpty }
+            }
+            #expect(released, "heartbeats stop listing the attempt once its RESULT is acknowledged")
+            #expect(worker.isRunning)
+        }
+    }
+}
