@@ -256,10 +256,10 @@ public actor Coordinator: Service {
                 let start = ContinuousClock.now
                 do {
                     guard let age = try await self.store.queueStatisticsAge() else { continue }
-                    guard forced || self.statisticsWatch.isStale(age) else { continue }
+                    guard forced || self.statisticsWatch.check(age) else { continue }
                     let newRows = self.statisticsWatch.rowsSinceAnalyze(age)
                     try await self.store.refreshQueueStatistics()
-                    self.statisticsWatch.analyzed(after: age)
+                    if forced { self.statisticsWatch.analyzedEarly(after: age) } else { self.statisticsWatch.analyzed(after: age) }
                     self.logger.info("queue statistics refreshed", metadata: [
                         "sweep.statistics.reason": "\(forced ? reason : "stale")",
                         "sweep.statistics.new_rows": "\(newRows)",

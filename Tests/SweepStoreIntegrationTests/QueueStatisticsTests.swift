@@ -24,6 +24,16 @@ struct QueueStatisticsTests {
         // The relative part: 100,000 known rows tolerate 11,000 new ones.
         let large = QueueStatisticsAge(inserted: 5_000 + 10_999, modifiedSinceAnalyze: 0, estimatedRows: 100_000)
         #expect(!watch.isStale(large))
+        // Analyzed at once on news of a 20,000-job submit whose rows the counts do not show
+        // yet: the next read (which shows them) is what that ANALYZE saw, not new rows.
+        var early = QueueStatisticsWatch()
+        early.analyzedEarly(after: QueueStatisticsAge(inserted: 100, modifiedSinceAnalyze: 100, estimatedRows: 0))
+        let first = early.check(QueueStatisticsAge(inserted: 20_100, modifiedSinceAnalyze: 20_100, estimatedRows: 20_100))
+        #expect(!first)
+        #expect(early.rowsSinceAnalyze(QueueStatisticsAge(inserted: 20_100, modifiedSinceAnalyze: 0, estimatedRows: 20_100)) == 0)
+        // Later submits count as usual.
+        let later = early.check(QueueStatisticsAge(inserted: 23_300, modifiedSinceAnalyze: 0, estimatedRows: 20_100))
+        #expect(later)
         // Someone else analyzed the table before the watch ever did: only what changed since counts.
         let other = QueueStatisticsWatch()
         #expect(!other.isStale(QueueStatisticsAge(inserted: 1_000_000, modifiedSinceAnalyze: 900, estimatedRows: 1_000_000)))

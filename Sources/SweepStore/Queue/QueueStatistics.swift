@@ -54,9 +54,33 @@ public struct QueueStatisticsWatch: Sendable, Equatable {
         return Double(rowsSinceAnalyze(age)) > threshold
     }
 
+    /// The next age read sets the count of rows inserted at the last ANALYZE (see `analyzedEarly`).
+    public private(set) var awaitsCount = false
+
     /// Notes an ANALYZE run after `age` was read.
     public mutating func analyzed(after age: QueueStatisticsAge) {
         insertedAtAnalyze = age.inserted
+        awaitsCount = false
+    }
+
+    /// Notes an ANALYZE run at once on news of a large submit, when the server's counts may
+    /// not include the new rows yet (a backend reports them when idle, up to a second or more
+    /// later): the next age read is taken as the state the ANALYZE saw, instead of counting
+    /// the submit's rows as new and analyzing again.
+    public mutating func analyzedEarly(after age: QueueStatisticsAge) {
+        insertedAtAnalyze = age.inserted
+        awaitsCount = true
+    }
+
+    /// Whether sweep.jobs should be analyzed now; after `analyzedEarly`, first takes `age` as
+    /// what that ANALYZE saw.
+    public mutating func check(_ age: QueueStatisticsAge) -> Bool {
+        if awaitsCount {
+            insertedAtAnalyze = max(insertedAtAnalyze ?? 0, age.inserted)
+            awaitsCount = false
+            return false
+        }
+        return isStale(age)
     }
 }
 
