@@ -157,7 +157,14 @@ extension Coordinator {
                         stopReasons[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil
                     }
                     counters.results += 1
-                    if outcome != .applied { counters.staleReports += 1 }
+                    if outcome != .applied {
+                        counters.staleReports += 1
+                        logger.info("refused a stale report", metadata: [
+                            "sweep.job.id": "\(entry.report.job)", "sweep.job.attempt": "\(entry.report.attempt)",
+                            "sweep.report.outcome": "\(entry.report.outcome)", "sweep.report.result": "\(outcome)",
+                            "sweep.worker.id": "\(String(decoding: entry.identity, as: UTF8.self))",
+                        ])
+                    }
                     send(Ack(seq: entry.seq, status: outcome == .applied ? .ok : .stale).message, to: entry.identity)
                 }
             } catch {
