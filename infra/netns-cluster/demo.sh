@@ -199,6 +199,10 @@ while :; do
             [[ "$(sql "SELECT count(*) FROM sweep.jobs WHERE lease_owner = '$cut_host'")" == 0 ]] && break
             sleep 1
         done
+        if [[ "$(sql "SELECT count(*) FROM sweep.jobs WHERE lease_owner = '$cut_host'")" != 0 ]]; then
+            echo "demo: $cut_host's leases were not reclaimed within 60 s of the cut" >&2
+            exit 1
+        fi
         log "after ${waited} s: $(sql "SELECT count(*) FROM sweep.attempts WHERE worker = '$cut_host' AND outcome = 'expired'") expired attempt(s) of $cut_host; restoring its link"
         "$cluster" restore "$cut_host"
     fi
@@ -219,6 +223,15 @@ while :; do
     sleep 0.5
 done
 log "all $jobs jobs succeeded in $(( SECONDS - started )) s"
+# Every worker host must have run some of them: the sweep spread over the hosts.
+hosts_used="$(sql "SELECT count(DISTINCT w.host) FROM sweep.attempts a JOIN sweep.jobs j ON j.id = a.job_id
+    JOIN sweep.sweeps s ON s.id = j.sweep_id JOIN public.workers w ON w.worker = a.worker
+    WHERE s.name = '$sweep_name' AND a.outcome = 'succeeded'")"
+if (( hosts_used != ${SWEEP_NETNS_WORKERS:-3} )); then
+    echo "demo: the jobs ran on $hosts_used host(s), not on all ${SWEEP_NETNS_WORKERS:-3}" >&2
+    exit 1
+fi
+log "the jobs ran on all $hosts_used worker hosts"
 
 echo
 in_host coord env DATABASE_URL="$database_url" "$binary" status
