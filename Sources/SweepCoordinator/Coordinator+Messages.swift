@@ -129,6 +129,10 @@ extension Coordinator {
         } catch {
             logger.warning("could not record a worker", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.error": "\(SweepStore.describe(error))"])
         }
+        // Dispatch may run while the row is being written (the actor is reentrant at each
+        // await): a claim for this worker then recorded the coordinator's fallback host on its
+        // attempts instead of the worker's (seen once in the 500-job end-to-end test).
+        state.registered = true
         let welcome = Welcome(
             coordinator: configuration.coordinatorID, heartbeatMilliseconds: Int(configuration.heartbeatInterval.milliseconds),
             liveness: configuration.liveness, ackTimeoutMilliseconds: Int(configuration.ackTimeout.milliseconds))

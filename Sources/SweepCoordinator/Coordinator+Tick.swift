@@ -195,7 +195,7 @@ extension Coordinator {
         // reserved for this dispatch.
         var groups: [Offer: [String]] = [:]
         var reserved: [String: (worker: WorkerState, slots: Int)] = [:]
-        for (id, worker) in workers where !worker.draining && worker.freeSlots > 0 {
+        for (id, worker) in workers where worker.registered && !worker.draining && worker.freeSlots > 0 {
             groups[worker.offer, default: []].append(contentsOf: repeatElement(id, count: worker.freeSlots))
             reserved[id] = (worker, worker.freeSlots)
             worker.freeSlots = 0
@@ -232,7 +232,7 @@ extension Coordinator {
         lastWideClaim = now
         wokenSinceWideClaim = false
         var foundWide = false
-        for (id, worker) in workers.filter({ !$0.value.draining && $0.value.freeSlots > 0 }) {
+        for (id, worker) in workers.filter({ $0.value.registered && !$0.value.draining && $0.value.freeSlots > 0 }) {
             guard worker.freeSlots > 1 || worker.freeGPUs > 0 else { continue }  // a single free slot was offered above
             let capacity = WorkerCapacity(worker: id, host: worker.hello.host, freeSlots: worker.freeSlots, freeGPUs: worker.freeGPUs,
                                           labels: worker.hello.labels, kernels: worker.hello.kernels)

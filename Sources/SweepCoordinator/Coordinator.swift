@@ -27,6 +27,9 @@ public actor Coordinator: Service {
         /// Attempts the worker reported as started.
         var started: Set<AttemptID> = []
         var draining = false
+        /// Whether its row in sweep.workers is written: until then it is given no job, because
+        /// each attempt records the host of its worker from that row.
+        var registered = false
         /// When it last said HELLO.
         var joinedAt = ContinuousClock.now
         /// The attempts it last said it runs (in HELLO, then in every HEARTBEAT).
