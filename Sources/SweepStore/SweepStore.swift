@@ -29,6 +29,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What kind of problem.
     public enum Code: String, Sendable {
         case duplicateSweep, duplicateJob, unknownSweep, invalidQuery, queryRefused
+        /// The server answered with rows the schema rules out (a NOT NULL column that is NULL).
+        case unexpectedResult
     }
 
     /// The kind.

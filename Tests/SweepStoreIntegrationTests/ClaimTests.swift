@@ -122,4 +122,50 @@ struct ClaimTests {
             #expect(try await store.scalar("SELECT count(*) FROM sweep.jobs WHERE state = 'queued'", as: Int64.self) == 2)
         }
     }
+
+    @Test("record(_:andClaimForSlots:) records fenced results and claims for the freed slots in one statement, as the two calls would")
+    func recordAndClaim() async throws {
+        try await TestDatabase.withStore { store in
+            let sweep = try await store.submit("both", SweepYAML.grid(values: [1, 2, 3, 4, 5, 6]))
+            try await store.registerWorker(WorkerRecord(id: "w2", host: "node-2", slots: 2, gpus: [], labels: [:], kernels: []))
+            let first = try await store.claimJobs(forSlots: ["w1", "w1", "w1"], labels: [:], host: "node-1", leaseDuration: .seconds(60)).map(\.job)
+            #expect(first.map(\.id) == Array(sweep.jobIDs.prefix(3)))
+
+            let reports = [
+                AttemptReport(job: first[0].id, attempt: 1, outcome: .succeeded, finalMetrics: ["loss": 0.5], end: AttemptEnd(exitStatus: 0)),
+                AttemptReport(job: first[1].id, attempt: 2, outcome: .succeeded, finalMetrics: ["loss": 0.1]),  // a superseded attempt
+                AttemptReport(job: first[2].id, attempt: 1, outcome: .failed, end: AttemptEnd(exitStatus: 3)),
+            ]
+            let (outcomes, claimed) = try await store.record(
+                reports, andClaimForSlots: ["w2", "w2"], labels: [:], host: "fallback", leaseDuration: .seconds(60))
+            #expect(outcomes == [.applied, .stale(state: nil, attempt: nil), .applied])
+            #expect(claimed.map(\.owner) == ["w2", "w2"])
+            #expect(claimed.map(\.job.id) == Array(sweep.jobIDs[3..<5]))
+            #expect(claimed.allSatisfy { $0.job.attempt == 1 && $0.job.sweepID == sweep.record.id && $0.job.slots == 1 })
+            #expect(claimed.first?.job.params == .object(["x": .int(4)]))
+
+            let succeeded = try await store.jobRow(first[0].id)
+            #expect(succeeded.state == .succeeded && succeeded.leaseOwner == nil && succeeded.finalMetrics == #"{"loss": 0.5}"#)
+            #expect(try await store.attemptRows(first[0].id).map { [$0.outcome, $0.exitStatus.map(String.init)] } == [["succeeded", "0"]])
+            #expect(try await store.jobRow(first[1].id).state == .leased, "the stale report changed nothing")
+            #expect(try await store.jobRow(first[2].id).state == .failed, "the failure waits for its backoff before it is queued again")
+            for (_, job) in claimed {
+                let row = try await store.jobRow(job.id)
+                #expect(row.state == .leased && row.leaseOwner == "w2" && row.attempt == 1)
+                #expect(try await store.attemptRows(job.id).map { [$0.worker, $0.host] } == [["w2", "node-2"]])
+            }
+
+            // Nothing to report: a plain claim. No slots: a plain record.
+            let onlyClaim = try await store.record([], andClaimForSlots: ["w3"], labels: [:], host: "node-3", leaseDuration: .seconds(60))
+            #expect(onlyClaim.outcomes.isEmpty && onlyClaim.claimed.map(\.job.id) == [sweep.jobIDs[5]])
+            let onlyRecord = try await store.record(
+                [AttemptReport(job: claimed[0].job.id, attempt: 1, outcome: .succeeded)], andClaimForSlots: [], labels: [:], host: "h", leaseDuration: .seconds(60))
+            #expect(onlyRecord.outcomes == [.applied] && onlyRecord.claimed.isEmpty)
+            // An empty queue: the successes are still recorded.
+            let drained = try await store.record(
+                [AttemptReport(job: claimed[1].job.id, attempt: 1, outcome: .succeeded)], andClaimForSlots: ["w2"], labels: [:], host: "h", leaseDuration: .seconds(60))
+            #expect(drained.outcomes == [.applied] && drained.claimed.isEmpty)
+            #expect(try await store.jobRow(claimed[1].job.id).state == .succeeded)
+        }
+    }
 }

@@ -17,37 +17,45 @@ import PostgresNIO
 /// sweeps are joined or filtered like this (Benchmarks/store/claim-plan.sh).
 struct ClaimForSlotsStatement: PostgresPreparedStatement {
     static let sql = """
-        WITH locked AS (
+        WITH \(ctes { "$\($0)" })
+        SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM claimed ORDER BY priority DESC, id
+        """
+
+    /// The statement's common table expressions, its parameter n written as `p(n)`: they end
+    /// in `claimed` (the jobs, each with its lease owner) and `recorded` (their attempt rows).
+    static func ctes(_ p: (Int) -> String) -> String {
+        """
+        locked AS (
             SELECT j.id, j.priority
             FROM sweep.jobs j
             WHERE j.state = 'queued' AND j.scheduled_at <= now()
               AND EXISTS (SELECT 1 FROM sweep.sweeps s WHERE s.state = 'active'
-                          AND (s.kernel IS NULL OR $2::text[] IS NULL OR s.kernel = ANY($2::text[])))
+                          AND (s.kernel IS NULL OR \(p(2))::text[] IS NULL OR s.kernel = ANY(\(p(2))::text[])))
               AND j.sweep_id = ANY((SELECT array_agg(s.id) FROM sweep.sweeps s WHERE s.state = 'active'
-                                    AND (s.kernel IS NULL OR $2::text[] IS NULL OR s.kernel = ANY($2::text[])))::bigint[])
-              AND j.slots = 1 AND j.gpus = 0 AND j.labels <@ $1::jsonb
+                                    AND (s.kernel IS NULL OR \(p(2))::text[] IS NULL OR s.kernel = ANY(\(p(2))::text[])))::bigint[])
+              AND j.slots = 1 AND j.gpus = 0 AND j.labels <@ \(p(1))::jsonb
             ORDER BY j.priority DESC, j.id
-            LIMIT $3
+            LIMIT \(p(3))
             FOR UPDATE OF j SKIP LOCKED
         ), numbered AS (
             SELECT id, row_number() OVER (ORDER BY priority DESC, id) AS n FROM locked
         ), slots AS (
-            SELECT owner, n FROM unnest($4::text[]) WITH ORDINALITY AS t(owner, n)
+            SELECT owner, n FROM unnest(\(p(4))::text[]) WITH ORDINALITY AS t(owner, n)
         ), claimed AS (
             UPDATE sweep.jobs j
             SET state = 'leased', attempt = j.attempt + 1, lease_owner = slots.owner,
-                lease_expires_at = now() + make_interval(secs => $5::double precision)
+                lease_expires_at = now() + make_interval(secs => \(p(5))::double precision)
             FROM numbered JOIN slots USING (n)
             WHERE j.id = numbered.id
             RETURNING j.id, j.sweep_id, j.attempt, j.params::text AS params, j.seed, j.rung, j.config_hash,
                       j.slots, j.gpus, j.lease_owner, j.priority
         ), recorded AS (
             INSERT INTO sweep.attempts (job_id, attempt, worker, host)
-            SELECT c.id, c.attempt, c.lease_owner, coalesce(w.host, $6::text)
+            SELECT c.id, c.attempt, c.lease_owner, coalesce(w.host, \(p(6))::text)
             FROM claimed c LEFT JOIN sweep.workers w ON w.id = c.lease_owner
         )
-        SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM claimed ORDER BY priority DESC, id
         """
+    }
     typealias Row = (String, Int64, Int64, Int32, String, Int64, Int32?, String, Int32, Int32)
 
     var labelsJSON: String
@@ -58,13 +66,17 @@ struct ClaimForSlotsStatement: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 6)
+        appendBindings(to: &bindings)
+        return bindings
+    }
+
+    func appendBindings(to bindings: inout PostgresBindings) {
         bindings.append(labelsJSON)
         if let kernels { bindings.append(kernels) } else { bindings.appendNull() }
         bindings.append(Int64(owners.count))
         bindings.append(owners)
         bindings.append(leaseSeconds)
         bindings.append(host)
-        return bindings
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
@@ -75,8 +87,16 @@ struct ClaimForSlotsStatement: PostgresPreparedStatement {
 /// `record(_:)`: many successes, each fenced on its attempt.
 struct RecordSuccessesStatement: PostgresPreparedStatement {
     static let sql = """
-        WITH input AS (
-            SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::integer[], $5::text[])
+        WITH \(ctes { "$\($0)" })
+        SELECT id FROM changed
+        """
+
+    /// The statement's common table expressions, its parameter n written as `p(n)`: `changed`
+    /// lists the jobs whose success was recorded.
+    static func ctes(_ p: (Int) -> String) -> String {
+        """
+        input AS (
+            SELECT * FROM unnest(\(p(1))::bigint[], \(p(2))::integer[], \(p(3))::text[], \(p(4))::integer[], \(p(5))::text[])
                 AS t(job, attempt, metrics, exit_status, log_tail)
         ), changed AS (
             UPDATE sweep.jobs j SET state = 'succeeded', started_at = coalesce(j.started_at, now()), finished_at = now(),
@@ -90,8 +110,8 @@ struct RecordSuccessesStatement: PostgresPreparedStatement {
             FROM changed JOIN input ON input.job = changed.id AND input.attempt = changed.attempt
             WHERE a.job_id = changed.id AND a.attempt = changed.attempt
         )
-        SELECT id FROM changed
         """
+    }
     typealias Row = Int64
 
     var jobs: [Int64]
@@ -102,11 +122,48 @@ struct RecordSuccessesStatement: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 5)
+        appendBindings(to: &bindings)
+        return bindings
+    }
+
+    func appendBindings(to bindings: inout PostgresBindings) {
         bindings.append(jobs)
         bindings.append(attempts)
         bindings.append(metrics)
         bindings.append(exitStatuses)
         bindings.append(logTails)
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        try row.decode(Row.self)
+    }
+}
+
+/// `record(_:andClaim:…)`: `RecordSuccessesStatement` and `ClaimForSlotsStatement` as one
+/// statement, so one round trip and one commit where the two take two of each. The rows
+/// recorded and the rows claimed are different rows (a claim takes queued jobs, a success
+/// ends a leased or running one), so the two parts cannot conflict. Rows with a NULL owner
+/// are the jobs whose success was recorded; the others are the claimed jobs, in claim order.
+struct RecordAndClaimStatement: PostgresPreparedStatement {
+    static let sql = """
+        WITH \(RecordSuccessesStatement.ctes { "$\($0)" }),
+        \(ClaimForSlotsStatement.ctes { "$\($0 + 5)" })
+        SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM (
+            SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus, priority FROM claimed
+            UNION ALL
+            SELECT NULL, id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM changed
+        ) r
+        ORDER BY lease_owner IS NULL, priority DESC, id
+        """
+    typealias Row = (String?, Int64, Int64?, Int32?, String?, Int64?, Int32?, String?, Int32?, Int32?)
+
+    var record: RecordSuccessesStatement
+    var claim: ClaimForSlotsStatement
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 11)
+        record.appendBindings(to: &bindings)
+        claim.appendBindings(to: &bindings)
         return bindings
     }
 

@@ -149,21 +149,38 @@ extension SweepStore {
     /// outcomes one by one. Returns one outcome per report, in order.
     public func record(_ reports: [AttemptReport]) async throws -> [ReportOutcome] {
         var outcomes = [ReportOutcome](repeating: .applied, count: reports.count)
-        let successes = reports.indices.filter { reports[$0].outcome == .succeeded }
-        if !successes.isEmpty {
-            let jobs = successes.map { reports[$0].job }
-            let attempts = successes.map { Int32(reports[$0].attempt) }
-            let metrics = successes.map { ParamValue.object(reports[$0].finalMetrics.mapValues { $0.isFinite ? .double($0) : .null }).canonicalJSON }
-            let exits = successes.map { Int32(truncatingIfNeeded: reports[$0].end.exitStatus ?? 0) }
-            let tails = successes.map { reports[$0].end.logTail ?? "" }
-            let rows = try await client.execute(
-                RecordSuccessesStatement(jobs: jobs, attempts: attempts, metrics: metrics, exitStatuses: exits, logTails: tails), logger: logger)
+        if let (successes, statement) = Self.successesStatement(reports) {
+            let rows = try await client.execute(statement, logger: logger)
             var applied = Set<Int64>()
             for try await id in rows { applied.insert(id) }
-            for index in successes where !applied.contains(reports[index].job) {
-                outcomes[index] = .stale(state: nil, attempt: nil)
-            }
+            Self.markStale(successes, of: reports, notIn: applied, in: &outcomes)
         }
+        try await recordOthers(reports, into: &outcomes)
+        return outcomes
+    }
+
+    /// The indices of the successes among `reports` and the statement that records them; nil
+    /// when there are none.
+    static func successesStatement(_ reports: [AttemptReport]) -> (indices: [Int], statement: RecordSuccessesStatement)? {
+        let successes = reports.indices.filter { reports[$0].outcome == .succeeded }
+        guard !successes.isEmpty else { return nil }
+        return (successes, RecordSuccessesStatement(
+            jobs: successes.map { reports[$0].job },
+            attempts: successes.map { Int32(reports[$0].attempt) },
+            metrics: successes.map { ParamValue.object(reports[$0].finalMetrics.mapValues { $0.isFinite ? .double($0) : .null }).canonicalJSON },
+            exitStatuses: successes.map { Int32(truncatingIfNeeded: reports[$0].end.exitStatus ?? 0) },
+            logTails: successes.map { reports[$0].end.logTail ?? "" }))
+    }
+
+    /// A success the statement did not apply was superseded (fenced out) or already recorded.
+    static func markStale(_ successes: [Int], of reports: [AttemptReport], notIn applied: Set<Int64>, in outcomes: inout [ReportOutcome]) {
+        for index in successes where !applied.contains(reports[index].job) {
+            outcomes[index] = .stale(state: nil, attempt: nil)
+        }
+    }
+
+    /// Records the reports that are not successes, one fenced statement each.
+    func recordOthers(_ reports: [AttemptReport], into outcomes: inout [ReportOutcome]) async throws {
         for (index, report) in reports.enumerated() where report.outcome != .succeeded {
             switch report.outcome {
             case .failed: outcomes[index] = try await fail(job: report.job, attempt: report.attempt, end: report.end)
@@ -172,7 +189,6 @@ extension SweepStore {
             case .succeeded: break
             }
         }
-        return outcomes
     }
 
     /// Marks many attempts running (leased → running), in one statement.

@@ -368,6 +368,7 @@ struct StoreBench: Sendable {
         case storeClaimRecord = "claimJobs + record() of the claimed batch (batched fenced complete)"
         case storeBulkClaimOnly = "claimJobs(forSlots:) only (the coordinator's claim)"
         case storeBulkClaimRecord = "claimJobs(forSlots:) + record() of the batch (the coordinator's calls)"
+        case storeRecordAndClaim = "record(_:andClaimForSlots:): the previous batch's successes and the next claim in one statement"
 
         /// The scratch table a bare variant drains, nil for the store's.
         var table: String? {
@@ -450,7 +451,7 @@ struct StoreBench: Sendable {
                     result.kind = .sweep
                     result.target = "≥ 20,000 jobs/s"
                     result.met = result.rate >= 20_000
-                case .storeClaimRecord, .storeBulkClaimRecord:
+                case .storeClaimRecord, .storeBulkClaimRecord, .storeRecordAndClaim:
                     result.kind = .sweep
                     result.target = "≥ 20,000 jobs/s"
                     result.met = result.rate >= 20_000
@@ -592,6 +593,9 @@ struct StoreBench: Sendable {
                     try await recordSuccesses(claimed)
                 }
                 handled += claimed.count
+            case .storeRecordAndClaim:
+                // Drains in a loop of its own: each call reports the batch the previous one claimed.
+                return try await drainRecordingAndClaiming(worker: worker, lease: lease)
             case .storeClaimOnly, .storeClaimComplete, .storeClaimConcurrentComplete, .storeClaimPreparedComplete, .storeClaimRecord:
                 let claimed = try await store.claimJobs(limit: settings.claimBatch, for: capacity, leaseDuration: lease)
                 if claimed.isEmpty { return handled }
@@ -628,6 +632,23 @@ struct StoreBench: Sendable {
                 handled += claimed.count
             }
         }
+    }
+
+    /// Claims a batch, then reports it as succeeded while claiming the next, in one statement
+    /// per batch (`SweepStore.record(_:andClaimForSlots:…)`), until the queue is empty.
+    func drainRecordingAndClaiming(worker: String, lease: Duration) async throws -> Int {
+        let owners = Array(repeating: worker, count: settings.claimBatch)
+        var held: [ClaimedJob] = []
+        var handled = 0
+        repeat {
+            let reports = held.map { AttemptReport(job: $0.id, attempt: $0.attempt, outcome: .succeeded, finalMetrics: ["val_loss": 0.25], end: AttemptEnd(exitStatus: 0)) }
+            let (outcomes, claimed) = try await store.record(reports, andClaimForSlots: owners, labels: [:], host: "bench", leaseDuration: lease)
+            let applied = outcomes.filter { $0 == .applied }.count
+            guard applied == held.count else { throw CommandFailure("record(_:andClaimForSlots:) applied \(applied) of \(held.count) reports") }
+            handled += held.count
+            held = claimed.map(\.job)
+        } while !held.isEmpty
+        return handled
     }
 
     /// Reports a claimed batch as succeeded through `SweepStore.record`, the batched API the
