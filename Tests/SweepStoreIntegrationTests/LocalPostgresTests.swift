@@ -13,14 +13,18 @@ import Testing
 struct LocalPostgresTests {
     /// Connects once to `url` and returns who and where we are.
     private static func whoAmI(_ url: DatabaseURL) async throws -> String {
+        try await ask(url, "SELECT current_user::text || '@' || current_database()::text")
+    }
+
+    /// The one text value `sql` answers on a connection of its own.
+    private static func ask(_ url: DatabaseURL, _ sql: PostgresQuery) async throws -> String {
         let configuration = PostgresConnection.Configuration(
             host: url.host, port: url.port, username: url.username, password: url.password, database: url.database, tls: .disable)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: TestDatabase.logger)
         do {
             var answer = ""
-            for try await (user, database) in try await connection.query("SELECT current_user::text, current_database()::text", logger: TestDatabase.logger)
-                .decode((String, String).self) {
-                answer = "\(user)@\(database)"
+            for try await value in try await connection.query(sql, logger: TestDatabase.logger).decode(String.self) {
+                answer = value
             }
             try await connection.close()
             return answer
@@ -64,6 +68,8 @@ struct LocalPostgresTests {
 
         // The address works, password included; another password does not.
         #expect(try await Self.whoAmI(url) == "sweep@sweep")
+        // Autovacuum looks at the queue's tables every 10 s (migration 0010 says when they are due).
+        #expect(try await Self.ask(url, "SELECT current_setting('autovacuum_naptime')") == "10s")
         var wrongPassword = url
         wrongPassword.password = "not-the-password"
         await #expect(throws: PSQLError.self) { try await Self.whoAmI(wrongPassword) }

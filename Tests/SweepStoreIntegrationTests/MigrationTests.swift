@@ -57,6 +57,16 @@ struct MigrationTests {
                     tables.append(table)
                 }
                 #expect(tables == ["attempts", "job_keys", "job_transitions", "jobs", "ladder_fits", "metrics", "schema_migrations", "stop_decisions", "sweeps", "workers"])
+                // The queue's tables are vacuumed early (0010).
+                var options: [String] = []
+                for try await option in try await client.query("""
+                    SELECT c.relname::text || ': ' || array_to_string(c.reloptions, ', ') FROM pg_class c
+                    WHERE c.relnamespace = 'sweep'::regnamespace AND c.reloptions IS NOT NULL ORDER BY 1
+                    """).decode(String.self) {
+                    options.append(option)
+                }
+                #expect(options.contains("jobs: autovacuum_vacuum_scale_factor=0.01, autovacuum_vacuum_threshold=2000"), "\(options)")
+                #expect(options.contains("workers: autovacuum_vacuum_scale_factor=0.05, autovacuum_vacuum_threshold=500"), "\(options)")
             }
         }
     }

@@ -164,6 +164,9 @@ public struct LocalPostgres: Sendable {
             max_connections = 200
             shared_buffers = 256MB
             unix_socket_permissions = 0700
+            # The queue's tables churn: look for tables to vacuum every 10 s, not every
+            # minute (migration 0010 sets when sweep.jobs is due).
+            autovacuum_naptime = 10s
             """
         if let handle = FileHandle(forWritingAtPath: dataDirectory.appendingPathComponent("postgresql.conf").path) {
             handle.seekToEndOfFile()
