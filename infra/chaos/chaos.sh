@@ -113,10 +113,14 @@ cleanup() {
     if [[ -d "$work/pg/data" ]]; then
         "$cluster" exec db runuser -u postgres -- "$PG_BINDIR/pg_ctl" -D "$work/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
-    if (( status != 0 && status != 1 )); then
+    if (( status != 0 )); then
+        # What a failed drill needs to be understood (CI keeps only the output): the end of
+        # every process's log, longer for the coordinator's.
         for file in "$work"/*.log "$work/pg/server.log"; do
             [[ -f "$file" ]] || continue
-            echo "--- last lines of $file"; tail -n 15 "$file"
+            local lines=15
+            [[ "$file" == */coordinator* ]] && lines=60
+            echo "--- last $lines lines of $file"; tail -n "$lines" "$file"
         done
     fi
     "$cluster" down || true
@@ -376,7 +380,7 @@ total_points="$(q "SELECT count(*) FROM sweep.metrics WHERE job_id IN (SELECT id
 
 outcomes="$(q "SELECT string_agg(coalesce(outcome, 'open') || ' ' || n, ', ' ORDER BY outcome) FROM (SELECT a.outcome, count(*) AS n FROM sweep.attempts a JOIN sweep.jobs j ON j.id = a.job_id WHERE j.sweep_id IN ($sweeps) GROUP BY a.outcome) x")"
 retried="$(q "SELECT count(*) || ' jobs (max attempt ' || coalesce(max(attempt), 0) || ')' FROM sweep.jobs WHERE sweep_id IN ($sweeps) AND attempt > 1")"
-attempts_hist="$(q "SELECT string_agg(bucket || ': ' || n, ', ' ORDER BY lo) FROM (SELECT min(attempt) AS lo, CASE WHEN attempt = 1 THEN '1' WHEN attempt <= 3 THEN '2-3' WHEN attempt <= 10 THEN '4-10' ELSE '>10' END AS bucket, count(*) AS n FROM sweep.jobs WHERE sweep_id IN ($sweeps) GROUP BY 2) x")"
+attempts_hist="$(q "SELECT string_agg(bucket || ': ' || n, ', ' ORDER BY lo) FROM (SELECT min(attempt) AS lo, CASE WHEN attempt = 0 THEN '0 (never claimed)' WHEN attempt = 1 THEN '1' WHEN attempt <= 3 THEN '2-3' WHEN attempt <= 10 THEN '4-10' ELSE '>10' END AS bucket, count(*) AS n FROM sweep.jobs WHERE sweep_id IN ($sweeps) GROUP BY 2) x")"
 errors="$(q "SELECT string_agg(outcome || ' x' || n || ': ' || left(coalesce(error, '(no error text)'), 90), ' | ' ORDER BY n DESC) FROM (SELECT a.outcome, a.error, count(*) AS n FROM sweep.attempts a JOIN sweep.jobs j ON j.id = a.job_id WHERE j.sweep_id IN ($sweeps) AND a.outcome IN ('failed', 'released', 'expired') GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 4) x")"
 stale_lines="$(cat "$work"/*.log | grep -ci 'stale' || true)"
 
