@@ -105,7 +105,7 @@ extension Coordinator {
             pendingPointAcks = []
             pendingPointsSince = nil
             do {
-                try await store.ingest(points)
+                _ = try await bounded("writing metrics") { [store] in try await store.ingest(points) }
                 counters.metricPoints += points.count
                 if !metricsUnwritten.isEmpty {
                     metricsUnwritten.subtract(points.lazy.map { AttemptID(job: $0.job, attempt: $0.attempt) })
@@ -128,7 +128,10 @@ extension Coordinator {
             let ending = Set(pendingReports.map { AttemptID(job: $0.report.job, attempt: $0.report.attempt) })
             let running = starts.filter { !ending.contains($0.attempt) }
             do {
-                if !running.isEmpty { try await store.markRunning(running.map { ($0.attempt.job, $0.attempt.attempt) }) }
+                if !running.isEmpty {
+                    let attempts = running.map { ($0.attempt.job, $0.attempt.attempt) }
+                    try await bounded("marking attempts running") { [store] in try await store.markRunning(attempts) }
+                }
                 for start in starts { send(Ack(seq: start.seq, status: .ok).message, to: start.identity) }
             } catch {
                 logger.warning("could not mark attempts running", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
@@ -147,7 +150,8 @@ extension Coordinator {
             }
             pendingReportsSince = pendingReports.isEmpty ? nil : ContinuousClock.now
             if !reports.isEmpty { do {
-                let outcomes = try await store.record(reports.map(\.report))
+                let toRecord = reports.map(\.report)
+                let outcomes = try await bounded("recording results") { [store] in try await store.record(toRecord) }
                 for entry in reports { unrecordedResults[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil }
                 for (entry, outcome) in zip(reports, outcomes) {
                     if outcome == .applied, entry.report.outcome != .released {
@@ -206,8 +210,10 @@ extension Coordinator {
             let spread = Self.interleave(owners)
             let claimed: [(owner: String, job: ClaimedJob)]
             do {
-                claimed = try await store.claimJobs(forSlots: spread, labels: offer.labels, kernels: offer.kernels, host: configuration.coordinatorID,
-                                                    leaseDuration: configuration.leaseDuration)
+                let (host, lease) = (configuration.coordinatorID, configuration.leaseDuration)
+                claimed = try await bounded("claiming jobs") { [store] in
+                    try await store.claimJobs(forSlots: spread, labels: offer.labels, kernels: offer.kernels, host: host, leaseDuration: lease)
+                }
             } catch {
                 logger.warning("could not claim jobs", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
                 break
@@ -236,7 +242,9 @@ extension Coordinator {
             guard worker.freeSlots > 1 || worker.freeGPUs > 0 else { continue }  // a single free slot was offered above
             let capacity = WorkerCapacity(worker: id, host: worker.hello.host, freeSlots: worker.freeSlots, freeGPUs: worker.freeGPUs,
                                           labels: worker.hello.labels, kernels: worker.hello.kernels)
-            guard let jobs = try? await store.claimJobs(limit: worker.freeSlots, for: capacity, leaseDuration: configuration.leaseDuration), !jobs.isEmpty else { continue }
+            let (slots, lease) = (worker.freeSlots, configuration.leaseDuration)
+            guard let jobs = try? await bounded("claiming jobs", { [store] in try await store.claimJobs(limit: slots, for: capacity, leaseDuration: lease) }),
+                  !jobs.isEmpty else { continue }
             for job in jobs { await assign(job, to: id) }
             foundWide = true
         }
@@ -297,7 +305,8 @@ extension Coordinator {
         if let cached = specs[job.sweepID] {
             spec = cached
         } else {
-            guard let loaded = try? await store.spec(ofSweep: job.sweepID) else { return nil }
+            let sweepID = job.sweepID
+            guard let loaded = try? await bounded("reading a sweep's spec", { [store] in try await store.spec(ofSweep: sweepID) }) else { return nil }
             specs[job.sweepID] = loaded
             spec = loaded
         }

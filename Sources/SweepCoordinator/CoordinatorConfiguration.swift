@@ -39,6 +39,9 @@ public struct CoordinatorConfiguration: Sendable {
     public var stopGrace: Duration = .seconds(10)
     /// A ladder sweep is refitted at most this often, however fast its rungs finish.
     public var ladderRefitInterval: Duration = .seconds(1)
+    /// How long a claim or a write of the hot loop may take before the coordinator abandons
+    /// it and carries on as after a failed call (see `withDeadline`).
+    public var databaseCallLimit: Duration = .seconds(15)
     /// What `${interpreter}` becomes in commands.
     public var interpreter = "python3"
     /// CURVE encryption and the worker keys admitted; nil for none.
