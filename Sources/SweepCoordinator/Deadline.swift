@@ -28,9 +28,11 @@ func withDeadline<T: Sendable>(
             }
             let timer = Task {
                 try? await Task.sleep(for: limit)
-                if !Task.isCancelled, outcome.finish(.failure(DeadlineExceeded(what: what, limit: limit))) { work.cancel() }
+                if !Task.isCancelled { outcome.finish(.failure(DeadlineExceeded(what: what, limit: limit))) }
             }
-            outcome.onFinish { timer.cancel() }
+            // Whichever side finished, the other is told to stop: the timer after a result,
+            // the call after the deadline or the caller's cancellation.
+            outcome.onFinish { timer.cancel(); work.cancel() }
         }
     } onCancel: {
         outcome.finish(.failure(CancellationError()))

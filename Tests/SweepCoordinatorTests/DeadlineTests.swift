@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import SweepCoordinator
 import Testing
 
@@ -16,34 +17,69 @@ struct DeadlineTests {
         }
     }
 
-    @Test("a call that ignores cancellation and hangs is abandoned at the deadline")
-    func hangingCallIsAbandoned() async throws {
-        let start = ContinuousClock.now
-        await #expect(throws: DeadlineExceeded.self) {
-            try await withDeadline(.milliseconds(100), "a hanging call") { () async -> Int in
-                // Not cancellable: resumes only after 3 s, as a query stuck on a dead
-                // connection would (if ever).
-                await withCheckedContinuation { continuation in
-                    DispatchQueue.global().asyncAfter(deadline: .now() + 3) { continuation.resume(returning: 0) }
+    /// A gate an operation waits at, deaf to cancellation, as a query stuck on a dead
+    /// connection would be; only the test opens it.
+    final class Gate: Sendable {
+        private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.open { return true }
+                    state.waiting.append(continuation)
+                    return false
                 }
+                if resumeNow { continuation.resume() }
             }
         }
-        let waited = ContinuousClock.now - start
-        #expect(waited < .seconds(2), "waited \(waited)")
+        func open() {
+            let waiting = state.withLock { state in
+                state.open = true
+                defer { state.waiting = [] }
+                return state.waiting
+            }
+            for continuation in waiting { continuation.resume() }
+        }
+        var isOpen: Bool { state.withLock { $0.open } }
     }
 
-    @Test("cancelling the caller ends the wait at once")
+    // No wall-clock bounds below: under a loaded parallel test run the timer itself can start
+    // seconds late (CI, 2 CPUs). What must hold is that the error arrives while the call is
+    // still hanging, which a deadline that waited for the call could never do.
+
+    @Test("a call that ignores cancellation and hangs is abandoned at the deadline")
+    func hangingCallIsAbandoned() async throws {
+        let gate = Gate(), returned = Mutex(false)
+        // A deadline that waited for the call would fail here after 30 s instead of hanging.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30) { gate.open() }
+        await #expect(throws: DeadlineExceeded.self) {
+            try await withDeadline(.milliseconds(100), "a hanging call") { () async -> Int in
+                await gate.wait()
+                returned.withLock { $0 = true }
+                return 0
+            }
+        }
+        #expect(!gate.isOpen && !returned.withLock { $0 }, "the deadline waited for the call")
+        gate.open()
+    }
+
+    @Test("cancelling the caller ends the wait at once, and the abandoned call is cancelled")
     func callerCancelled() async throws {
+        let gate = Gate(), sawCancel = Mutex(false)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 30) { gate.open() }
         let task = Task {
-            try await withDeadline(.seconds(30), "a long call") { () async throws -> Int in
-                try await Task.sleep(for: .seconds(30))
+            try await withDeadline(.seconds(3600), "a long call") { () async -> Int in
+                await gate.wait()
+                sawCancel.withLock { $0 = Task.isCancelled }
                 return 1
             }
         }
         try await Task.sleep(for: .milliseconds(50))
-        let start = ContinuousClock.now
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(!gate.isOpen)
+        gate.open()
+        // The call itself, still running, was told to stop.
+        for _ in 0..<500 where !sawCancel.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(sawCancel.withLock { $0 })
     }
 }

@@ -602,7 +602,7 @@ struct MalformedFileTests {
         var errors: [Diagnostic]?
         let elapsed = ContinuousClock().measure { errors = loadErrors(path) }
         #expect(errors?.isEmpty == false)
-        #expect(elapsed < .seconds(2))
+        #expect(elapsed < .seconds(10))  // 10^10 values would take hours
     }
 
     /// A file with several problems reports all of them at once, in position order, as
