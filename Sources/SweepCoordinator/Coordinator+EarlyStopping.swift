@@ -46,6 +46,7 @@ extension Coordinator {
         }
         var records: [StopDecisionRecord] = []
         for (sweep, sweepPoints) in bySweep {
+            sweepStateUsed[sweep] = ContinuousClock.now
             guard var state = await stoppingState(of: sweep) else { continue }
             // Each new point is judged as it comes, in order, as `sweep replay` judges them:
             // a batch that carries several reports of a run gets a decision for each.

@@ -82,6 +82,10 @@ extension Coordinator {
             lastHeldRungCheck = now
             await checkHeldRungs()
         }
+        if now - lastForget >= configuration.forgetInterval {
+            lastForget = now
+            forgetEnded(now: now)
+        }
         if now - lastLeaseCheck >= configuration.leaseCheckInterval {
             lastLeaseCheck = now
             await handBackUnrunLeases(now: now)
@@ -152,13 +156,17 @@ extension Coordinator {
             if !reports.isEmpty { do {
                 let toRecord = reports.map(\.report)
                 let outcomes = try await bounded("recording results") { [store] in try await store.record(toRecord) }
-                for entry in reports { unrecordedResults[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil }
+                for entry in reports {
+                    // The attempt is over whatever the outcome: nothing about it is kept.
+                    let attempt = AttemptID(job: entry.report.job, attempt: entry.report.attempt)
+                    unrecordedResults[attempt] = nil
+                    stopsSent.remove(attempt)
+                }
                 for (entry, outcome) in zip(reports, outcomes) {
                     if outcome == .applied, entry.report.outcome != .released {
                         finishStopping(entry.report)
                         noteLadderResult(entry.report)
                         jobSweeps[entry.report.job] = nil
-                        stopReasons[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil
                     }
                     counters.results += 1
                     if outcome != .applied {
@@ -169,6 +177,7 @@ extension Coordinator {
                             "sweep.worker.id": "\(String(decoding: entry.identity, as: UTF8.self))",
                         ])
                     }
+                    stopReasons[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil
                     send(Ack(seq: entry.seq, status: outcome == .applied ? .ok : .stale).message, to: entry.identity)
                 }
             } catch {

@@ -72,6 +72,8 @@ public actor Coordinator: Service {
     var jobSweeps: [Int64: Int64] = [:]
     /// Early stopping per sweep; `.some(nil)` for a sweep with neither a policy nor a target.
     var earlyStopping: [Int64: EarlyStoppingState?] = [:]
+    /// When each sweep of `earlyStopping` last had points judged (Coordinator+Forgetting).
+    var sweepStateUsed: [Int64: ContinuousClock.Instant] = [:]
     /// Why the coordinator stopped an attempt, recorded as the job's stop reason.
     var stopReasons: [AttemptID: String] = [:]
     /// `predict`'s learning-curve model.
@@ -128,6 +130,7 @@ public actor Coordinator: Service {
     var lastReclaim = ContinuousClock.now
     var lastSupersededCheck = ContinuousClock.now
     var lastLeaseCheck = ContinuousClock.now
+    var lastForget = ContinuousClock.now
     /// When held ladder rungs were last looked for (`.distantPast`: at start).
     var lastHeldRungCheck: ContinuousClock.Instant?
     /// Leases that a worker did not list as running when last checked, and since when.
@@ -324,6 +327,9 @@ public actor Coordinator: Service {
             }
         }
         socket.close()
-        logger.info("coordinator stopped", metadata: ["sweep.coordinator.assigned": "\(counters.assigned)", "sweep.coordinator.results": "\(counters.results)"])
+        logger.info("coordinator stopped", metadata: [
+            "sweep.coordinator.assigned": "\(counters.assigned)", "sweep.coordinator.results": "\(counters.results)",
+            "sweep.coordinator.remembered": "\(remembered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
+        ])
     }
 }

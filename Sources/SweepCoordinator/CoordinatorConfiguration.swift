@@ -42,6 +42,11 @@ public struct CoordinatorConfiguration: Sendable {
     /// How long a claim or a write of the hot loop may take before the coordinator abandons
     /// it and carries on as after a failed call (see `withDeadline`).
     public var databaseCallLimit: Duration = .seconds(15)
+    /// Attempts that ended without a recorded result are forgotten this often.
+    public var forgetInterval: Duration = .seconds(10)
+    /// A sweep's early-stopping state (every run's curve) is dropped from memory after this
+    /// long without points and without a live job; it is reloaded if the sweep reports again.
+    public var sweepStateIdleLimit: Duration = .seconds(600)
     /// What `${interpreter}` becomes in commands.
     public var interpreter = "python3"
     /// CURVE encryption and the worker keys admitted; nil for none.

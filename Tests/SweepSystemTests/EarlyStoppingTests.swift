@@ -8,7 +8,7 @@ extension SystemTests {
     @Test("The coordinator stops runs its policy judges, records why and every decision, and keeps their curves")
     func policyStopsBadRuns() async throws {
         try await Cluster.run { cluster in
-            try await cluster.startCoordinator()
+            let coordinator = try await cluster.startCoordinator()
             try cluster.startWorker("w1", slots: 4)
             let sweep = try await cluster.submit("threshold-stop", yaml: """
                 method: grid
@@ -25,6 +25,14 @@ extension SystemTests {
                 WHERE sweep_id = \(sweep) AND state = 'stopped' AND stop_reason LIKE 'early stop (threshold): %'
                 """, as: String.self)
             #expect(stoppedFloors == "0.8,0.9")
+            // Once their results are recorded, the coordinator keeps nothing about the stopped
+            // attempts (it used to keep every stop it ever sent): its shutdown line says so.
+            coordinator.signal(SIGTERM)
+            #expect(await coordinator.waitForExit(timeout: .seconds(30)) == 0)
+            let shutdown = coordinator.logTail(bytes: 1 << 16).split(separator: "\n").last { $0.contains("coordinator stopped") }.map(String.init) ?? ""
+            for table in ["stops=0", "stop_reasons=0", "job_sweeps=0", "unrecorded_results=0", "assigned=0"] {
+                #expect(shutdown.contains(table), "\(table) not in: \(shutdown)")
+            }
             // Every judged report is stored, continue and stop, with its evidence.
             let stops = try await cluster.scalar("""
                 SELECT count(*)::bigint FROM sweep.stop_decisions
