@@ -26,6 +26,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Lease length in seconds (renewed every third of it while the worker lives).")
     var leaseSeconds = 30
 
+    @Option(name: .long, help: "Seconds a claim or write of the hot loop may take before it is abandoned as failed (a call stuck on a dead connection).")
+    var databaseCallLimit = 15.0
+
     @OptionGroup var curve: CoordinatorCurveOptions
 
     @OptionGroup var database: DatabaseOptions
@@ -38,6 +41,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
         configuration.heartbeatInterval = .milliseconds(heartbeatMs)
         configuration.liveness = liveness
         configuration.leaseDuration = .seconds(leaseSeconds)
+        guard databaseCallLimit > 0, databaseCallLimit.isFinite else {
+            throw ValidationError("--database-call-limit must be a positive number of seconds, got \(databaseCallLimit)")
+        }
+        configuration.databaseCallLimit = .milliseconds(Int64(databaseCallLimit * 1000))
         try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger, allowListPath: curve.allowListPath)
     }
 }

@@ -1,0 +1,59 @@
+import Foundation
+import PostgresNIO
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension SystemTests {
+    /// The fault drill once saw a claim in flight during a PostgreSQL restart never return,
+    /// and the coordinator then handed out no job again. Here a claim is made to hang for
+    /// good: it is held up by a table lock, its server process is stopped (SIGSTOP, so the
+    /// connection stays open and silent), and the lock is released. The coordinator must give
+    /// the claim up at its limit and carry on with other connections.
+    @Test("A claim whose connection never answers is abandoned at the limit; the coordinator claims again elsewhere and the sweep completes",
+          .enabled(if: geteuid() == 0, "stopping a PostgreSQL server process needs root"))
+    func stuckClaimIsAbandoned() async throws {
+        try await Cluster.run { cluster in
+            let coordinator = try await cluster.startCoordinator(extraArguments: ["--database-call-limit", "2"])
+            let sweep = try await cluster.submit("stuck-claim", yaml: SweepFiles.syntheticCurve(jobs: 12, steps: 3))
+            let stopped = Mutex<[Int32]>([])
+            defer { for pid in stopped.withLock({ $0 }) { kill(pid, SIGCONT) } }
+            try await cluster.client.withConnection { connection in
+                _ = try await connection.query("BEGIN", logger: Cluster.logger)
+                _ = try await connection.query("LOCK TABLE sweep.jobs IN ACCESS EXCLUSIVE MODE", logger: Cluster.logger)
+                try cluster.startWorker("w1", slots: 4)
+                // The coordinator claims for the new worker; the claim waits for the lock.
+                var waiting: [Int32] = []
+                try await cluster.waitUntil("a claim waits for the lock", timeout: .seconds(20)) {
+                    waiting = []
+                    let rows = try await cluster.client.query("""
+                        SELECT pid FROM pg_stat_activity
+                        WHERE wait_event_type = 'Lock' AND query LIKE '%WITH locked AS%' AND pid <> pg_backend_pid()
+                        """, logger: Cluster.logger)
+                    for try await pid in rows.decode(Int32.self) { waiting.append(pid) }
+                    return !waiting.isEmpty
+                }
+                for pid in waiting {
+                    guard kill(pid, SIGSTOP) == 0 else {
+                        throw Failure("could not stop server process \(pid) (errno \(errno)); is the test server on this machine?")
+                    }
+                    stopped.withLock { $0.append(pid) }
+                }
+                _ = try await connection.query("COMMIT", logger: Cluster.logger)
+            }
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
+            #expect(states == ["succeeded": 12])
+            // The stuck claims were still stuck when the sweep finished: the coordinator did
+            // not wait for them.
+            for pid in stopped.withLock({ $0 }) {
+                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+                let state = stat.split(separator: ")").last?.split(separator: " ").first ?? "?"
+                #expect(state == "T", "server process \(pid) is in state \(state), not stopped")
+            }
+            let log = coordinator.logTail(bytes: 1 << 20)
+            #expect(log.contains("abandoned a database call") && log.contains("did not return within 2"), "\(coordinator.logTail())")
+        }
+    }
+}
