@@ -217,6 +217,34 @@ import Testing
         #expect(fit.predict(at: 20).standardDeviation > 0)
     }
 
+    /// Far beyond a short noisy curve some families run away; those predicting more than one
+    /// observed range outside the observed values are left out, the rest keep their weights.
+    @Test func membersThatRunAwayAreLeftOut() throws {
+        var open = CurvePredictor.Configuration()
+        open.plausibleRanges = nil
+        let ungated = CurvePredictor(configuration: open)
+        var checked = 0
+        // Short noisy curves, extrapolated 1,000 times their length: the first few seeds where
+        // some members leave the band and some stay (found by search, so never vacuous).
+        for seed in 1...200 where checked < 3 {
+            var random = SeededRandom(seed: UInt64(seed))
+            let points = (1...6).map { CurvePoint(step: Double($0), value: 0.5 + 0.4 * pow(Double($0), -0.5) + 0.05 * random.gaussian()) }
+            let horizon = 6_000.0
+            guard let everyMember = ungated.fit(points, direction: .minimize).fit?.predict(at: horizon),
+                  let gated = predictor.fit(points, direction: .minimize).fit?.predict(at: horizon) else { continue }
+            let low = points.map(\.value).min()!, high = points.map(\.value).max()!, range = high - low
+            let plausible = everyMember.components.filter { $0.mean >= low - range && $0.mean <= high + range }
+            guard plausible.count < everyMember.components.count, !plausible.isEmpty else { continue }
+            checked += 1
+            #expect(gated.components.count == plausible.count, "seed \(seed)")
+            for (kept, expected) in zip(gated.components.sorted { $0.mean < $1.mean }, plausible.sorted { $0.mean < $1.mean }) {
+                #expect(abs(kept.mean - expected.mean) < 1e-9 * max(1, abs(expected.mean)), "seed \(seed)")
+            }
+            #expect(gated.mean >= low - range && gated.mean <= high + range, "seed \(seed)")
+        }
+        #expect(checked == 3, "no curve here had a member run away; the test shows nothing")
+    }
+
     @Test func predictionAtANonPositiveStepIsEmpty() throws {
         var random = SeededRandom(seed: 13)
         let points = Self.powerCurve(steps: 1...20, a: 0.6, b: 0.5, noise: 0.005, random: &random)

@@ -66,6 +66,9 @@ public struct CurveFit: Sendable {
     public var ignoredPointCount: Int
     /// Members with less than this fraction of the largest weight are left out of predictions.
     var negligibleWeight: Double
+    /// Members predicting further than this many observed ranges outside the observed values
+    /// are left out of a prediction (nil: none is).
+    var plausibleRanges: Double? = nil
 
     /// The metric's direction.
     public var direction: Direction { scale.direction }
@@ -87,6 +90,8 @@ public struct CurveFit: Sendable {
         let point = scale.coordinates(ofStep: step)
         for member in members where member.weight > negligibleWeight * largest {
             guard let (mean, variance) = member.normalisedPrediction(at: point) else { continue }
+            // Observed values span [0, 1] here.
+            if let ranges = plausibleRanges, mean < -ranges || mean > 1 + ranges { continue }
             components.append(Prediction.Component(
                 weight: member.weight,
                 mean: scale.metricValue(mean),

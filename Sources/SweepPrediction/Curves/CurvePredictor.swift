@@ -55,6 +55,12 @@ public struct CurvePredictor: Sendable {
         public var minimumNoiseStandardDeviation = 1e-6
         /// Members with less than this fraction of the largest weight are left out of predictions.
         public var negligibleWeight = 1e-4
+        /// A member whose mean at the predicted step lies more than this many observed ranges
+        /// below or above the observed values is left out of that prediction (its weight goes
+        /// to the others): a fit that runs away far from the data is implausible, as Domhan et
+        /// al. (2015) reject extrapolations that leave the metric's possible values. With every
+        /// member out, the prediction is empty. nil keeps every member.
+        public var plausibleRanges: Double? = 1
         /// The Levenberg–Marquardt limits. Tolerances are loose because a change of 1e-6 in
         /// the cost is far below the noise; the iteration cap stops families that crawl
         /// along a degenerate valley (a stretched exponential imitating a power law, its
@@ -150,7 +156,8 @@ public struct CurvePredictor: Sendable {
             scale: scale,
             pointCount: usable.count,
             ignoredPointCount: ignored,
-            negligibleWeight: configuration.negligibleWeight
+            negligibleWeight: configuration.negligibleWeight,
+            plausibleRanges: configuration.plausibleRanges
         )
         let check = fit.predict(at: scale.lastStep)
         guard check.mean.isFinite, check.standardDeviation.isFinite else {

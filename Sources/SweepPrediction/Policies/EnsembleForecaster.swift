@@ -21,8 +21,18 @@ public struct EnsembleForecaster: CurveForecaster {
     /// The standard deviation is at least this fraction of the observed values' range.
     public var spreadFloor: Double
 
-    /// A forecaster with the predictor's default configuration.
-    public init(predictor: CurvePredictor = CurvePredictor(), discrepancy: Double = 0.5, plausibleRanges: Double = 1, spreadFloor: Double = 0.5) {
+    /// The predictor for decisions: every member kept (no `plausibleRanges` gate), because a
+    /// runaway member that pulls the mixture out of the plausible band is itself the warning
+    /// on which the forecaster declines. Gating members instead, and deciding on the rest,
+    /// measured a worse trade on LCDB (docs/early-stopping.md, "Members that run away").
+    public static let decisionPredictor: CurvePredictor = {
+        var configuration = CurvePredictor.Configuration()
+        configuration.plausibleRanges = nil
+        return CurvePredictor(configuration: configuration)
+    }()
+
+    /// A forecaster with the decision predictor.
+    public init(predictor: CurvePredictor = EnsembleForecaster.decisionPredictor, discrepancy: Double = 0.5, plausibleRanges: Double = 1, spreadFloor: Double = 0.5) {
         self.predictor = predictor
         self.discrepancy = discrepancy
         self.plausibleRanges = plausibleRanges

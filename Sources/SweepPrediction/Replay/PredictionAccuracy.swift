@@ -39,14 +39,15 @@ public struct PredictionAccuracy: Sendable {
         public var lastValueMAEOnCalibrated: Double
     }
 
-    /// The predictor evaluated.
+    /// The predictor evaluated (the raw ensemble and its best single family).
     public var predictor: CurvePredictor
-    /// The calibrated forecaster evaluated alongside.
+    /// The calibrated forecaster evaluated alongside, on its own fit of the same points
+    /// (`predict`'s: its predictor keeps runaway members, on which it declines).
     public var forecaster: EnsembleForecaster
 
     /// Creates an evaluation.
-    public init(forecaster: EnsembleForecaster = EnsembleForecaster()) {
-        self.predictor = forecaster.predictor
+    public init(predictor: CurvePredictor = CurvePredictor(), forecaster: EnsembleForecaster = EnsembleForecaster()) {
+        self.predictor = predictor
         self.forecaster = forecaster
     }
 
@@ -86,7 +87,7 @@ public struct PredictionAccuracy: Sendable {
                 ensembleLL += Self.logDensity(of: truth, in: prediction)
                 bestLL += Self.logDensity(of: truth, in: single)
                 if prediction.interval(coverage: 0.8).contains(truth) { covered += 1 }
-                switch forecaster.calibrated(prediction, observed: Array(curve.values[0..<used])) {
+                switch forecaster.distribution(steps: Array(curve.steps[0..<used]), values: Array(curve.values[0..<used]), direction: direction, at: horizon) {
                 case .failure:
                     calibratedDeclined += 1
                 case .success(let (mean, sd)):
