@@ -10,16 +10,17 @@ private typealias ExpectedError = MalformedFileTests.ExpectedError
 /// test pins today's output so that any change to it is deliberate. Files whose output is wrong
 /// are in `knownIssues` instead, with the output they should give.
 private let refusedFiles: [(file: String, errors: [ExpectedError])] = [
-    // Deep nesting is refused by the prescan, whose depth bound may run a level ahead of the
-    // exact depth, so the position can be a column or two early; the message is exact.
+    // Deep nesting is refused by the prescan at the first node deeper than 64 levels, where the
+    // exact check after parsing would point (nesting-65-flow.yaml): the 62nd bracket, a list at
+    // level 65.
     ("nesting-1000-flow.yaml", [
-        (5, 73, "nesting is deeper than 64 levels; a sweep file is configuration and never needs this"),
+        (5, 74, "nesting is deeper than 64 levels; a sweep file is configuration and never needs this"),
     ]),
     ("nesting-1000-flow-after-quote.yaml", [
-        (5, 79, "nesting is deeper than 64 levels; a sweep file is configuration and never needs this"),
+        (5, 80, "nesting is deeper than 64 levels; a sweep file is configuration and never needs this"),
     ]),
     ("nesting-1000-block-sequences-compact.yaml", [
-        (6, 127, "nesting is deeper than 64 levels; a sweep file is configuration and never needs this"),
+        (6, 129, "nesting is deeper than 64 levels; a sweep file is configuration and never needs this"),
     ]),
     ("anchors-after-block-scalar-in-list.yaml", [
         (8, 15, "anchor '&a0': anchors and aliases are not supported in sweep files; write each value out in full"),
@@ -412,11 +413,6 @@ private let generatedFiles: [GeneratedFile] = [
         bytes: { Array("program: train.py\r\nname: x\r\nmethod: gr\u{01}id\r\n".utf8) },
         errors: [(3, 11, "invalid YAML: control characters are not allowed (U+0001); remove the control character")]
     ),
-]
-
-/// Generated files whose output is wrong today, with the errors they should produce; checked
-/// under `withKnownIssue` like `knownIssues`.
-private let generatedKnownIssues: [GeneratedFile] = [
     GeneratedFile(
         name: "nesting-1000-block-mappings.yaml",
         bytes: {
@@ -425,8 +421,7 @@ private let generatedKnownIssues: [GeneratedFile] = [
             text += String(repeating: " ", count: 1002) + "value: 1\n"
             return Array(text.utf8)
         },
-        errors: [(67, 66, "nesting is deeper than 64 levels; a sweep file is configuration and never needs this")],
-        knownIssue: "the prescan trips at twice the limit and reports that place (130:133, level 128), not the mapping at level 65 (67:66)"
+        errors: [(67, 66, "nesting is deeper than 64 levels; a sweep file is configuration and never needs this")]
     ),
     // The quote is part of the plain scalar "a 'b", so the prescan counts the brackets after it.
     GeneratedFile(
@@ -437,8 +432,7 @@ private let generatedKnownIssues: [GeneratedFile] = [
                 + String(repeating: "[", count: depth) + "1" + String(repeating: "]", count: depth) + "]\n"
             return Array(text.utf8)
         },
-        errors: [(5, 80, "nesting is deeper than 64 levels; a sweep file is configuration and never needs this")],
-        knownIssue: "the prescan trips at twice the limit and reports that place (5:143, level 128), not where the nesting passes 64 levels (5:80)"
+        errors: [(5, 80, "nesting is deeper than 64 levels; a sweep file is configuration and never needs this")]
     ),
     // Old Mac line ends: YAML reads a lone "\r" as a line break, the prescan does not, so it
     // takes the whole file for the comment on its first line. Three levels here; ten would
@@ -452,10 +446,23 @@ private let generatedKnownIssues: [GeneratedFile] = [
             (6, 21, "alias '*a0': anchors and aliases are not supported in sweep files; write each value out in full"),
             (6, 26, "alias '*a0': anchors and aliases are not supported in sweep files; write each value out in full"),
             (6, 31, "alias '*a0': anchors and aliases are not supported in sweep files; write each value out in full"),
-        ],
-        knownIssue: "accepted, aliases expanded: the prescan splits lines at \"\\n\" only, so a comment followed by lone \"\\r\" line breaks hides the rest of the file from it"
+            (7, 17, "3 more anchors or aliases from here on; none are supported"),
+        ]
+    ),
+    // After a multi-line plain scalar, the next key's alias is still found...
+    GeneratedFile(
+        name: "alias-after-multiline-plain-description.yaml",
+        bytes: { Array((sweepHeader + "  lr: {values: [0.01, 0.1]}\ndescription: results of this sweep\n  *must* be compared\nname: *n\n").utf8) },
+        errors: [(7, 7, "alias '*n': anchors and aliases are not supported in sweep files; write each value out in full")]
+    ),
+    // ...and a comment ends a plain scalar, so what follows is no continuation of it.
+    GeneratedFile(
+        name: "alias-after-plain-scalar-and-comment.yaml",
+        bytes: { Array((sweepHeader + "  lr: {values: [0.01, 0.1]}\ndescription: results # note\n  *must* be compared\n").utf8) },
+        errors: [(6, 3, "alias '*must*': anchors and aliases are not supported in sweep files; write each value out in full")]
     ),
 ]
+
 
 /// Valid files close to malformed ones, which must be accepted: brackets that are text, and
 /// nesting under the limit.
@@ -485,8 +492,7 @@ private let acceptedFiles: [GeneratedFile] = [
     // YAML allows '*' at the start of a continuation line; only a scalar's first character may not be one.
     GeneratedFile(
         name: "multiline-plain-description-with-emphasis.yaml",
-        bytes: { Array((sweepHeader + "  lr: {values: [0.01, 0.1]}\ndescription: results of this sweep\n  *must* be compared with the baseline\n").utf8) },
-        knownIssue: "refused with \"6:3: alias '*must*': ...\": the prescan takes the start of every line as the start of a node, also inside a multi-line scalar"
+        bytes: { Array((sweepHeader + "  lr: {values: [0.01, 0.1]}\ndescription: results of this sweep\n  *must* be compared with the baseline\n").utf8) }
     ),
     GeneratedFile(
         name: "multiline-quoted-description-with-emphasis.yaml",
@@ -574,15 +580,6 @@ struct MalformedFileTests {
     @Test("A generated malformed file is refused with exact positions and messages", arguments: generatedFiles)
     func generatedFileIsRefused(_ generated: GeneratedFile) throws {
         try withFile(generated) { expectRefused($0, with: generated.errors) }
-    }
-
-    @Test("A generated file with wrong output today is a known issue", arguments: generatedKnownIssues)
-    func generatedFileWithKnownIssue(_ generated: GeneratedFile) throws {
-        try withFile(generated) { path in
-            withKnownIssue(Comment(rawValue: generated.knownIssue ?? "")) {
-                expectRefused(path, with: generated.errors)
-            }
-        }
     }
 
     @Test("A valid file close to a malformed one is accepted", arguments: acceptedFiles)

@@ -15,6 +15,13 @@ enum Prescan {
         var inBlockScalar: Int? = nil  // column of the key that opened a block scalar
         var quote: Unicode.Scalar? = nil  // quoted scalars may span lines
         var firstTooDeep: SourceLocation? = nil
+        // The bound passed the limit at a character that opens a level (":", "- ", "[", "{"):
+        // the node too deep is the next one, where the exact check after parsing points.
+        var tooDeepAtNextNode = false
+        // The indentation of the line whose block plain scalar was still open at its end: a
+        // more indented line after it continues that scalar ("*must*" there is text, not an
+        // alias). A comment ends a plain scalar.
+        var plainScalarLine: Int? = nil
         var sixthAnchor: SourceLocation? = nil
         let depthLimit = 2 * limits.maxNestingDepth
         for scalars in lines(of: text) {
@@ -36,6 +43,10 @@ enum Prescan {
                 continue
             }
             if isBlank { continue }
+            if quote == nil, flowDepth == 0, let open = plainScalarLine {
+                if indent > open { continue }
+                plainScalarLine = nil
+            }
             if flowDepth == 0, quote == nil {
                 while let top = indentStack.last, top >= indent { indentStack.removeLast() }
                 indentStack.append(indent)
@@ -47,6 +58,7 @@ enum Prescan {
             var column = indent
             var atNodeStart = quote == nil
             var keyStart = indent
+            var plainOpen = false
             while column < scalars.count {
                 let character = scalars[column]
                 let next: Unicode.Scalar? = column + 1 < scalars.count ? scalars[column + 1] : nil
@@ -61,10 +73,14 @@ enum Prescan {
                     column += 1
                     continue
                 }
+                if tooDeepAtNextNode, firstTooDeep == nil, character != " " {
+                    firstTooDeep = SourceLocation(file: file, line: line, column: column + 1)
+                }
                 switch character {
                 case " ":
                     break
                 case "#" where column == indent || scalars[column - 1] == " ":
+                    plainOpen = false
                     column = scalars.count
                     continue
                 case "\"" where atNodeStart, "'" where atNodeStart:
@@ -87,6 +103,7 @@ enum Prescan {
                     while column < scalars.count, scalars[column] != " " { column += 1 }
                     continue
                 case ":" where nextIsBlank || (flowDepth > 0 && (next == "," || next == "]" || next == "}")):
+                    plainOpen = false  // the text before was a key
                     opened += 1
                     atNodeStart = true
                 case "?" where atNodeStart && nextIsBlank:
@@ -112,12 +129,19 @@ enum Prescan {
                     column = scalars.count
                     continue
                 default:
-                    if atNodeStart, flowDepth == 0 { keyStart = column }
+                    if atNodeStart, flowDepth == 0 {
+                        keyStart = column
+                        plainOpen = true
+                    }
                     atNodeStart = false
                 }
                 let depthBound = indentStack.count + opened + flowDepth
-                if depthBound > limits.maxNestingDepth, firstTooDeep == nil {
-                    firstTooDeep = SourceLocation(file: file, line: line, column: column + 1)
+                if depthBound > limits.maxNestingDepth, firstTooDeep == nil, !tooDeepAtNextNode {
+                    if ":-[{?".unicodeScalars.contains(character) {
+                        tooDeepAtNextNode = true
+                    } else {
+                        firstTooDeep = SourceLocation(file: file, line: line, column: column + 1)
+                    }
                 }
                 if depthBound > depthLimit, !reportedDepth {
                     reportedDepth = true
@@ -128,6 +152,7 @@ enum Prescan {
                 }
                 column += 1
             }
+            plainScalarLine = plainOpen && quote == nil && flowDepth == 0 ? indent : nil
         }
         if reportedAnchors > 5, let sixthAnchor {
             diagnostics.error("\(reportedAnchors - 5) more anchors or aliases from here on; none are supported", at: sixthAnchor)
