@@ -161,6 +161,7 @@ extension Coordinator {
                     let attempt = AttemptID(job: entry.report.job, attempt: entry.report.attempt)
                     unrecordedResults[attempt] = nil
                     stopsSent.remove(attempt)
+                    stopReasons[attempt] = nil
                 }
                 for (entry, outcome) in zip(reports, outcomes) {
                     if outcome == .applied, entry.report.outcome != .released {
@@ -177,7 +178,6 @@ extension Coordinator {
                             "sweep.worker.id": "\(String(decoding: entry.identity, as: UTF8.self))",
                         ])
                     }
-                    stopReasons[AttemptID(job: entry.report.job, attempt: entry.report.attempt)] = nil
                     send(Ack(seq: entry.seq, status: outcome == .applied ? .ok : .stale).message, to: entry.identity)
                 }
             } catch {

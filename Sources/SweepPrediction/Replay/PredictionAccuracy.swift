@@ -54,7 +54,12 @@ public struct PredictionAccuracy: Sendable {
     /// Evaluates every curve with at least 3 points at each fraction. Log densities are
     /// floored at log(1e-300) so that one confident miss cannot make the mean −∞.
     public func evaluate(_ curves: [ReplayCurve], fractions: [Double], direction: Direction) -> [Row] {
-        fractions.map { fraction in
+        // Whether the forecaster's predictor fits exactly as `predictor` does, but for its gate.
+        let forecasterGate = forecaster.predictor.configuration.plausibleRanges
+        var fitsAlike = predictor.configuration
+        fitsAlike.plausibleRanges = forecasterGate
+        let reuseFit = fitsAlike == forecaster.predictor.configuration
+        return fractions.map { fraction in
             var count = 0, insufficient = 0, predicted = 0, covered = 0
             var ensemble = 0.0, best = 0.0, lastOnPredicted = 0.0, fallback = 0.0, lastAll = 0.0
             var ensembleLL = 0.0, bestLL = 0.0
@@ -87,7 +92,18 @@ public struct PredictionAccuracy: Sendable {
                 ensembleLL += Self.logDensity(of: truth, in: prediction)
                 bestLL += Self.logDensity(of: truth, in: single)
                 if prediction.interval(coverage: 0.8).contains(truth) { covered += 1 }
-                switch forecaster.distribution(steps: Array(curve.steps[0..<used]), values: Array(curve.values[0..<used]), direction: direction, at: horizon) {
+                // The forecaster's predictor differs from `predictor` only in the runaway gate
+                // (the defaults): the same fit, predicted with the forecaster's gate, is what it
+                // would compute, without fitting every family a second time.
+                let calibrated: Result<(mean: Double, standardDeviation: Double), ForecastDeclined>
+                if reuseFit {
+                    var forecasterFit = fit
+                    forecasterFit.plausibleRanges = forecasterGate
+                    calibrated = forecaster.calibrated(forecasterFit.predict(at: horizon), observed: Array(curve.values[0..<used]))
+                } else {
+                    calibrated = forecaster.distribution(steps: Array(curve.steps[0..<used]), values: Array(curve.values[0..<used]), direction: direction, at: horizon)
+                }
+                switch calibrated {
                 case .failure:
                     calibratedDeclined += 1
                 case .success(let (mean, sd)):
