@@ -14,11 +14,42 @@ extension Coordinator {
         case .success(let decoded):
             message = decoded
         case .failure(let error):
-            counters.malformedMessages += 1
-            logger.warning("dropped a malformed message", metadata: ["sweep.worker.id": "\(workerID.prefix(64))", "sweep.wire.error": "\(error)"])
-            send(ErrorReport(code: error.code, detail: error.description).message, to: identity)
+            refuse(error, from: identity, workerID: workerID)
             return
         }
+        guard message.command == .batch else {
+            await handle(message, from: identity, workerID: workerID)
+            return
+        }
+        // Each message of a BATCH is processed as if it had arrived alone, in order.
+        if workers[workerID] == nil {
+            send(ErrorReport(code: "hello_first", detail: "this coordinator does not know worker '\(workerID.prefix(64))'; send HELLO").message, to: identity)
+            return
+        }
+        let entries: [Result<WireMessage, WireError>]
+        do {
+            entries = try FrameCodec.unpack(message)
+        } catch {
+            refuse(error, from: identity, workerID: workerID)
+            return
+        }
+        for entry in entries {
+            switch entry {
+            case .success(let inner): await handle(inner, from: identity, workerID: workerID)
+            case .failure(let error): refuse(error, from: identity, workerID: workerID)
+            }
+        }
+    }
+
+    /// Counts, logs and answers a message that cannot be processed.
+    private func refuse(_ error: WireError, from identity: [UInt8], workerID: String) {
+        counters.malformedMessages += 1
+        logger.warning("dropped a malformed message", metadata: ["sweep.worker.id": "\(workerID.prefix(64))", "sweep.wire.error": "\(error)"])
+        send(ErrorReport(code: error.code, detail: error.description).message, to: identity)
+    }
+
+    /// Processes one message (alone or from a BATCH).
+    private func handle(_ message: WireMessage, from identity: [UInt8], workerID: String) async {
         if message.command != .hello, workers[workerID] == nil {
             send(ErrorReport(code: "hello_first", detail: "this coordinator does not know worker '\(workerID.prefix(64))'; send HELLO").message, to: identity)
             return
@@ -75,6 +106,8 @@ extension Coordinator {
                 logger.info("worker left", metadata: ["sweep.worker.id": "\(workerID)"])
             case .ready:
                 wantDispatch = true
+            case .batch:
+                throw WireError.malformedBody("BATCH cannot travel inside a BATCH")
             case .welcome, .assign, .ack, .stop:
                 throw WireError.malformedBody("\(message.command.rawValue) is sent by the coordinator, not to it")
             case .error:
@@ -135,7 +168,8 @@ extension Coordinator {
         state.registered = true
         let welcome = Welcome(
             coordinator: configuration.coordinatorID, heartbeatMilliseconds: Int(configuration.heartbeatInterval.milliseconds),
-            liveness: configuration.liveness, ackTimeoutMilliseconds: Int(configuration.ackTimeout.milliseconds))
+            liveness: configuration.liveness, ackTimeoutMilliseconds: Int(configuration.ackTimeout.milliseconds),
+            features: [WireFeature.batch])
         send(welcome.message, to: identity)
         wake()
         logger.info("worker joined", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.worker.slots": "\(hello.slots)", "sweep.worker.adopted": "\(state.assigned.count)"])

@@ -98,6 +98,9 @@ extension Coordinator {
         guard !flushing else { return }
         flushing = true
         defer { flushing = false }
+        // The ACKs of each part go out together when it is written: one message per worker
+        // that receives BATCH.
+        var outbox = Outbox()
         // Results that arrived after this flush took its points wait for the next one: their
         // job's last points may have come in since, behind the points being written, and a
         // result must never be recorded before its points (a flaky audit showed jobs
@@ -114,7 +117,9 @@ extension Coordinator {
                 if !metricsUnwritten.isEmpty {
                     metricsUnwritten.subtract(points.lazy.map { AttemptID(job: $0.job, attempt: $0.attempt) })
                 }
-                for ack in acks { send(Ack(seq: ack.seq, status: .ok).message, to: ack.identity) }
+                for ack in acks { outbox.add(Ack(seq: ack.seq, status: .ok).message, to: ack.identity) }
+                deliver(outbox)
+                outbox = Outbox()
                 await evaluateStopping(points)
             } catch {
                 // Not acknowledged: the workers resend, and ingestion is idempotent. Until
@@ -136,7 +141,7 @@ extension Coordinator {
                     let attempts = running.map { ($0.attempt.job, $0.attempt.attempt) }
                     try await bounded("marking attempts running") { [store] in try await store.markRunning(attempts) }
                 }
-                for start in starts { send(Ack(seq: start.seq, status: .ok).message, to: start.identity) }
+                for start in starts { outbox.add(Ack(seq: start.seq, status: .ok).message, to: start.identity) }
             } catch {
                 logger.warning("could not mark attempts running", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
             }
@@ -178,12 +183,13 @@ extension Coordinator {
                             "sweep.worker.id": "\(String(decoding: entry.identity, as: UTF8.self))",
                         ])
                     }
-                    send(Ack(seq: entry.seq, status: outcome == .applied ? .ok : .stale).message, to: entry.identity)
+                    outbox.add(Ack(seq: entry.seq, status: outcome == .applied ? .ok : .stale).message, to: entry.identity)
                 }
             } catch {
                 logger.warning("could not record results; workers will resend", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
             } }
         }
+        deliver(outbox)
         // Due again only while something waits: a flush that wrote only starts used to leave
         // the clock running, and the hot loop then spun on an empty flush until the next
         // result arrived.
@@ -227,11 +233,13 @@ extension Coordinator {
                 logger.warning("could not claim jobs", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
                 break
             }
+            var outbox = Outbox()
             for (owner, job) in claimed {
                 guard let holder = reserved[owner] else { continue }
                 reserved[owner]!.slots -= 1
-                await assign(job, to: owner, reservedFrom: holder.worker)
+                await assign(job, to: owner, reservedFrom: holder.worker, outbox: &outbox)
             }
+            deliver(outbox)
             if claimed.count == spread.count { wantDispatch = true }  // there may be more
         }
         for (_, holder) in reserved { holder.worker.freeSlots += holder.slots }
@@ -254,7 +262,9 @@ extension Coordinator {
             let (slots, lease) = (worker.freeSlots, configuration.leaseDuration)
             guard let jobs = try? await bounded("claiming jobs", { [store] in try await store.claimJobs(limit: slots, for: capacity, leaseDuration: lease) }),
                   !jobs.isEmpty else { continue }
-            for job in jobs { await assign(job, to: id) }
+            var outbox = Outbox()
+            for job in jobs { await assign(job, to: id, outbox: &outbox) }
+            deliver(outbox)
             foundWide = true
         }
         wideClaimFound = foundWide
@@ -282,7 +292,7 @@ extension Coordinator {
     /// Sends ASSIGN for a claimed job, or hands it back when its worker is gone. With
     /// `reservedFrom`, the job's slot was taken from that worker state by a dispatch; it goes
     /// back there unless the job is sent to it.
-    func assign(_ job: ClaimedJob, to id: String, reservedFrom holder: WorkerState? = nil) async {
+    func assign(_ job: ClaimedJob, to id: String, reservedFrom holder: WorkerState? = nil, outbox: inout Outbox) async {
         var sent = false
         defer { if !sent { holder?.freeSlots += job.slots } }
         guard workers[id] != nil else {
@@ -304,7 +314,7 @@ extension Coordinator {
         worker.freeSlots -= job.slots                     // ...and the slot is taken by the job
         worker.freeGPUs -= job.gpus
         sent = true
-        send(assign.message, to: worker.identity)
+        outbox.add(assign.message, to: worker.identity)
         counters.assigned += 1
     }
 

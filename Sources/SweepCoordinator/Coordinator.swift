@@ -38,6 +38,8 @@ public actor Coordinator: Service {
         var assignedAt: [AttemptID: ContinuousClock.Instant] = [:]
         /// Its labels and kernels, as dispatch groups workers by them.
         let offer: Offer
+        /// Whether it receives BATCH (announced in HELLO).
+        let batches: Bool
         /// When it is next sent HEARTBEAT.
         var heartbeatDue: ContinuousClock.Instant
 
@@ -48,6 +50,7 @@ public actor Coordinator: Service {
             self.freeSlots = freeSlots
             self.freeGPUs = freeGPUs
             offer = Offer(labels: hello.labels, kernels: hello.kernels.sorted())
+            batches = hello.features.contains(WireFeature.batch)
             heartbeatDue = lastHeard + heartbeatInterval * Double.random(in: 0..<1)
         }
     }
@@ -189,37 +192,48 @@ public actor Coordinator: Service {
     }
 
     private func serve() async {
+        // Each loop is a method of the actor, so that it runs on the actor's executor from
+        // one round to the next instead of hopping to the global pool and back on every call.
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [socket] in
-                for await frames in socket.incoming { await self.receive(frames) }
-            }
-            group.addTask {
-                await self.listenForJobs()
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    if await self.tick() {
-                        await Task.yield()
-                    } else {
-                        await self.waitForWork()
-                    }
-                }
-            }
-            group.addTask {
-                // The flush timers and the poll interval: the hot loop looks every 2 ms.
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(2))
-                    await self.nudge()
-                }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    await self.maintain()
-                    try? await Task.sleep(for: .milliseconds(10))
-                }
-            }
+            group.addTask { await self.receiveLoop() }
+            group.addTask { await self.listenForJobs() }
+            group.addTask { await self.hotLoop() }
+            group.addTask { await self.tickerLoop() }
+            group.addTask { await self.maintenanceLoop() }
             // Cancelling run() cancels these children; each loop ends when cancelled.
             await group.waitForAll()
+        }
+    }
+
+    /// What workers send, in the order it arrives.
+    private func receiveLoop() async {
+        for await frames in socket.incoming { await receive(frames) }
+    }
+
+    /// Writing reports and dispatching, round after round while there is work.
+    private func hotLoop() async {
+        while !Task.isCancelled {
+            if await tick() {
+                await Task.yield()
+            } else {
+                await waitForWork()
+            }
+        }
+    }
+
+    /// The flush timers and the poll interval: the hot loop looks every 2 ms.
+    private func tickerLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(2))
+            nudge()
+        }
+    }
+
+    /// The slower bookkeeping, every 10 ms.
+    private func maintenanceLoop() async {
+        while !Task.isCancelled {
+            await maintain()
+            try? await Task.sleep(for: .milliseconds(10))
         }
     }
 
@@ -310,6 +324,32 @@ public actor Coordinator: Service {
 
     func send(_ message: WireMessage, to identity: [UInt8]) {
         socket.send([identity] + FrameCodec.encode(message))
+    }
+
+    /// Messages for several workers, collected and then sent together: several for one
+    /// worker that receives BATCH go as one message.
+    struct Outbox {
+        fileprivate var order: [[UInt8]] = []
+        fileprivate var messages: [[UInt8]: [[[UInt8]]]] = [:]
+
+        mutating func add(_ message: WireMessage, to identity: [UInt8]) {
+            let frames = FrameCodec.encode(message)
+            if messages[identity]?.append(frames) == nil {
+                order.append(identity)
+                messages[identity] = [frames]
+            }
+        }
+    }
+
+    /// Sends what `outbox` collected, in order per worker.
+    func deliver(_ outbox: Outbox) {
+        for identity in outbox.order {
+            guard let messages = outbox.messages[identity] else { continue }
+            let batches = workers[String(decoding: identity, as: UTF8.self)]?.batches ?? false
+            for frames in batches ? FrameCodec.batched(messages) : messages {
+                socket.send([identity] + frames)
+            }
+        }
     }
 
     func shutDown() async {

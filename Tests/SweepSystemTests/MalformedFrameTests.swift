@@ -92,7 +92,9 @@ extension SystemTests {
             let attempt = AttemptID(job: 7, attempt: 1)
             let assign = Assign(
                 attempt: attempt, sweep: 1, seed: 0, params: .object(["x": .int(1)]),
-                work: .kernel(name: "synthetic-curve", settings: [:]), slots: 1, gpus: 0, maxSteps: 4)
+                // 20 ms a step: the job outlives its STARTED (a worker leaves out the STARTED of a
+                // job that ended before it went out).
+                work: .kernel(name: "synthetic-curve", settings: ["step_ms": .int(20)]), slots: 1, gpus: 0, maxSteps: 4)
             fake.send(assign.message, to: identity)
             var received: [WireCommand: WireMessage] = [:]
             var steps: [Int64] = []

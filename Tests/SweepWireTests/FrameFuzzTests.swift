@@ -42,7 +42,9 @@ struct FrameFuzzTests {
             ErrorReport(code: "malformed_body", detail: "x").message,
             WireMessage(.drain), WireMessage(.bye), WireMessage(.ready),
         ]
-        return messages.map { FrameCodec.encode($0) }
+        let single = messages.map { FrameCodec.encode($0) }
+        // And BATCHes of them (HELLO and WELCOME travel alone, so the batch holds the rest).
+        return single + FrameCodec.batched(Array(single.dropFirst(2)))
     }()
 
     static func mutate(_ frames: [[UInt8]], _ random: inout SplitMix64) -> [[UInt8]] {
@@ -102,6 +104,8 @@ struct FrameFuzzTests {
         case .stop: _ = try? StopRequest(message)
         case .error: _ = try? ErrorReport(message)
         case .ready, .drain, .bye: break
+        case .batch:
+            for case .success(let inner) in (try? FrameCodec.unpack(message)) ?? [] { parse(inner) }
         }
     }
 

@@ -34,8 +34,11 @@ public struct Hello: Sendable, Equatable {
     public var kernels: [String]
     /// Attempts still running from before a reconnect, which the coordinator adopts.
     public var running: [AttemptID]
+    /// Protocol extensions this worker can receive (`WireFeature`); absent = none.
+    public var features: [String]
 
-    public init(worker: String, host: String, pid: Int, slots: Int, gpus: [Int], labels: [String: String], kernels: [String], running: [AttemptID]) {
+    public init(worker: String, host: String, pid: Int, slots: Int, gpus: [Int], labels: [String: String], kernels: [String], running: [AttemptID], features: [String] = []) {
+        self.features = features
         self.worker = worker
         self.host = host
         self.pid = pid
@@ -52,7 +55,7 @@ public struct Hello: Sendable, Equatable {
             "slots": .int(Int64(slots)), "gpus": .array(gpus.map { .int(Int64($0)) }),
             "labels": .object(labels.mapValues { .string($0) }), "kernels": .array(kernels.map { .string($0) }),
             "running": .array(running.map(\.value)),
-        ])
+        ].merging(features.isEmpty ? [:] : ["features": .array(features.map { .string($0) })]) { first, _ in first })
     }
 
     public init(_ message: WireMessage) throws(WireError) {
@@ -71,6 +74,7 @@ public struct Hello: Sendable, Equatable {
         labels = labelFields.compactMapValues(\.stringValue)
         kernels = try message.list("kernels").compactMap(\.stringValue)
         running = try message.list("running").map { value throws(WireError) in try AttemptID(value, in: .hello) }
+        features = try message.features()
     }
 }
 
@@ -80,8 +84,11 @@ public struct Welcome: Sendable, Equatable {
     public var heartbeatMilliseconds: Int
     public var liveness: Int
     public var ackTimeoutMilliseconds: Int
+    /// Protocol extensions this coordinator can receive (`WireFeature`); absent = none.
+    public var features: [String]
 
-    public init(coordinator: String, heartbeatMilliseconds: Int, liveness: Int, ackTimeoutMilliseconds: Int) {
+    public init(coordinator: String, heartbeatMilliseconds: Int, liveness: Int, ackTimeoutMilliseconds: Int, features: [String] = []) {
+        self.features = features
         self.coordinator = coordinator
         self.heartbeatMilliseconds = heartbeatMilliseconds
         self.liveness = liveness
@@ -92,7 +99,7 @@ public struct Welcome: Sendable, Equatable {
         WireMessage(.welcome, [
             "coordinator": .string(coordinator), "heartbeat_ms": .int(Int64(heartbeatMilliseconds)),
             "liveness": .int(Int64(liveness)), "ack_timeout_ms": .int(Int64(ackTimeoutMilliseconds)),
-        ])
+        ].merging(features.isEmpty ? [:] : ["features": .array(features.map { .string($0) })]) { first, _ in first })
     }
 
     public init(_ message: WireMessage) throws(WireError) {
@@ -101,6 +108,7 @@ public struct Welcome: Sendable, Equatable {
         liveness = Int(try message.integer("liveness"))
         ackTimeoutMilliseconds = Int(try message.integer("ack_timeout_ms"))
         guard heartbeatMilliseconds > 0, liveness > 0, ackTimeoutMilliseconds > 0 else { throw .malformedBody("WELCOME timings must be positive") }
+        features = try message.features()
     }
 }
 

@@ -16,7 +16,8 @@ public enum WireProtocol {
 
 /// The commands of the protocol. Worker → coordinator: HELLO, READY, HEARTBEAT, STARTED,
 /// METRICS, RESULT, DRAIN, BYE. Coordinator → worker: WELCOME, ASSIGN, STOP, ACK, HEARTBEAT,
-/// ERROR. Either side: ERROR.
+/// ERROR. Either side: ERROR, and BATCH (several messages in one, to a peer that announced
+/// the `batch` feature).
 public enum WireCommand: String, Sendable, CaseIterable, Codable {
     case hello = "HELLO"
     case welcome = "WELCOME"
@@ -31,6 +32,14 @@ public enum WireCommand: String, Sendable, CaseIterable, Codable {
     case drain = "DRAIN"
     case bye = "BYE"
     case error = "ERROR"
+    case batch = "BATCH"
+}
+
+/// Protocol extensions a peer announces in HELLO or WELCOME (`features`). Each names what
+/// the announcing side can *receive*; the other side uses it only when announced.
+public enum WireFeature {
+    /// BATCH envelopes (docs/protocol.md §5.13).
+    public static let batch = "batch"
 }
 
 /// A decoded message: its command and its JSON body.

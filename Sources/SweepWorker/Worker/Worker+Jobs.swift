@@ -72,7 +72,7 @@ extension Worker {
             }
         }
         running[id] = attempt
-        sendReliable { Started(seq: $0, attempt: id).message }
+        startedSequences[id] = sendReliable { Started(seq: $0, attempt: id).message }
     }
 
     /// The attempt's working directory, with the parameters written to params.json.
@@ -195,6 +195,11 @@ extension Worker {
         flush(id)
         guard let attempt = running.removeValue(forKey: id) else { return }
         usedGPUs.subtract(attempt.gpus)
+        // A STARTED still waiting to be sent says nothing the RESULT does not: dropped (a
+        // no-op job then costs ASSIGN, RESULT and one ACK).
+        if let started = startedSequences.removeValue(forKey: id), unacknowledged[started]?.sentAt == nil {
+            unacknowledged[started] = nil
+        }
         switch outcome {
         case .succeeded: counters.succeeded += 1
         case .failed: counters.failed += 1

@@ -12,16 +12,41 @@ extension Worker {
         case .success(let decoded):
             message = decoded
         case .failure(let error):
-            counters.malformedMessages += 1
-            logger.warning("dropped a malformed message from the coordinator", metadata: ["sweep.wire.error": "\(error)"])
-            send(ErrorReport(code: error.code, detail: error.description).message)
+            refuse(error)
             return
         }
+        guard message.command == .batch else {
+            handle(message)
+            return
+        }
+        // Each message of a BATCH is processed as if it had arrived alone, in order.
+        do {
+            for entry in try FrameCodec.unpack(message) {
+                switch entry {
+                case .success(let inner): handle(inner)
+                case .failure(let error): refuse(error)
+                }
+            }
+        } catch {
+            refuse(error)
+        }
+    }
+
+    /// Counts, logs and answers a message that cannot be processed.
+    private func refuse(_ error: WireError) {
+        counters.malformedMessages += 1
+        logger.warning("dropped a malformed message from the coordinator", metadata: ["sweep.wire.error": "\(error)"])
+        send(ErrorReport(code: error.code, detail: error.description).message)
+    }
+
+    /// Processes one message (alone or from a BATCH).
+    private func handle(_ message: WireMessage) {
         do {
             switch message.command {
             case .welcome:
                 let welcome = try Welcome(message)
                 welcomed = true
+                coordinatorBatches = welcome.features.contains(WireFeature.batch)
                 heartbeatInterval = .milliseconds(welcome.heartbeatMilliseconds)
                 liveness = welcome.liveness
                 ackTimeout = .milliseconds(welcome.ackTimeoutMilliseconds)
@@ -50,6 +75,8 @@ extension Worker {
                 } else {
                     logger.warning("coordinator refused a message", metadata: ["sweep.wire.code": "\(report.code)", "sweep.wire.message": "\(report.detail)"])
                 }
+            case .batch:
+                throw WireError.malformedBody("BATCH cannot travel inside a BATCH")
             case .hello, .ready, .started, .metrics, .result, .drain, .bye:
                 throw WireError.malformedBody("\(message.command.rawValue) is sent by workers, not to them")
             }
@@ -104,7 +131,8 @@ extension Worker {
     func sendHello() {
         let hello = Hello(
             worker: configuration.workerID, host: configuration.host, pid: Int(getpid()), slots: configuration.slots,
-            gpus: configuration.gpus, labels: configuration.labels, kernels: kernels.names, running: heldAttempts)
+            gpus: configuration.gpus, labels: configuration.labels, kernels: kernels.names, running: heldAttempts,
+            features: [WireFeature.batch])
         send(hello.message)
     }
 }

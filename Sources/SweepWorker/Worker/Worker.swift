@@ -42,6 +42,13 @@ public actor Worker: Service {
     var nextToSend: Int64 = 1
     /// Reliable messages sent and not acknowledged (at most `maxUnacknowledged`).
     var inFlight = 0
+    /// Whether the coordinator receives BATCH (its WELCOME said so).
+    var coordinatorBatches = false
+    /// Whether a send of waiting reliable messages is scheduled (`scheduleSend`).
+    var sendScheduled = false
+    /// The STARTED of each running attempt, by attempt, until the attempt ends: one not yet
+    /// sent when its RESULT is made is dropped (the RESULT says the attempt ran).
+    var startedSequences: [AttemptID: Int64] = [:]
     /// Attempts that ended whose RESULT is not acknowledged yet, by the RESULT's sequence
     /// number. The worker still holds them: HEARTBEAT and HELLO list them with the running
     /// ones, or a RESULT waiting behind metrics would make the coordinator hand back a lease
@@ -102,12 +109,10 @@ public actor Worker: Service {
     private func work() async {
         logger.info("worker starting", metadata: ["sweep.worker.slots": "\(configuration.slots)", "sweep.coordinator": "\(configuration.coordinator)"])
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [socket] in
-                for await frames in socket.incoming { await self.receive(frames) }
-            }
-            group.addTask { [events] in
-                for await event in events { await self.handle(event) }
-            }
+            // Both loops run on the actor, so that messages and events already waiting are
+            // handled in one go, and what they make is sent together (`scheduleSend`).
+            group.addTask { await self.receiveLoop() }
+            group.addTask { await self.eventLoop() }
             group.addTask {
                 while !(await self.isFinished), !Task.isCancelled {
                     await self.tick()
@@ -124,6 +129,14 @@ public actor Worker: Service {
     }
 
     var isFinished: Bool { finished }
+
+    private func receiveLoop() async {
+        for await frames in socket.incoming { receive(frames) }
+    }
+
+    private func eventLoop() async {
+        for await event in events { handle(event) }
+    }
 
     /// Takes no new jobs, finishes those running, waits for acknowledgements, says BYE.
     public func drain() {
@@ -145,27 +158,45 @@ public actor Worker: Service {
         socket.send(FrameCodec.encode(message))
     }
 
-    /// Sends a reliable message (STARTED, METRICS, RESULT) when connected and the window has
-    /// room, and keeps it until acknowledged. Reliable messages go out in sequence order.
+    /// Keeps a reliable message (STARTED, METRICS, RESULT) until acknowledged and schedules
+    /// its sending (`scheduleSend`). Reliable messages go out in sequence order.
     @discardableResult
     func sendReliable(_ build: (Int64) -> WireMessage) -> Int64 {
         let sequence = nextSequence
         nextSequence += 1
         unacknowledged[sequence] = (FrameCodec.encode(build(sequence)), nil)
-        sendWaiting()
+        scheduleSend()
         return sequence
     }
 
-    /// Sends waiting reliable messages, in order, while the window has room.
+    /// Sends the waiting reliable messages once the work already queued on the actor is done:
+    /// the reports of a burst of ASSIGNs, ACKs or ended attempts then go out together (one
+    /// BATCH), and a STARTED whose attempt has already ended is not sent at all.
+    func scheduleSend() {
+        guard !sendScheduled else { return }
+        sendScheduled = true
+        Task { self.sendScheduledMessages() }
+    }
+
+    private func sendScheduledMessages() {
+        sendScheduled = false
+        sendWaiting()
+    }
+
+    /// Sends waiting reliable messages, in order, while the window has room: as BATCH when
+    /// the coordinator receives it.
     func sendWaiting() {
         guard welcomed else { return }
+        var outgoing: [[[UInt8]]] = []
+        let now = ContinuousClock.now
         while inFlight < configuration.maxUnacknowledged, nextToSend < nextSequence {
             defer { nextToSend += 1 }
             guard let entry = unacknowledged[nextToSend], entry.sentAt == nil else { continue }
-            socket.send(entry.frames)
-            unacknowledged[nextToSend]!.sentAt = ContinuousClock.now
+            outgoing.append(entry.frames)
+            unacknowledged[nextToSend]!.sentAt = now
             inFlight += 1
         }
+        for frames in coordinatorBatches ? FrameCodec.batched(outgoing) : outgoing { socket.send(frames) }
     }
 
     /// A reliable message was acknowledged: it leaves the window.
@@ -173,7 +204,7 @@ public actor Worker: Service {
         guard let entry = unacknowledged.removeValue(forKey: sequence) else { return }
         if entry.sentAt != nil { inFlight -= 1 }
         unreportedEnds[sequence] = nil
-        sendWaiting()
+        scheduleSend()
     }
 
     /// After a (re)connection everything not acknowledged goes again, in order, through the window.

@@ -1,0 +1,21 @@
+#!/bin/bash
+# CPU and context switches per job of the coordinator, the workers and PostgreSQL during the
+# no-op phase of `sweep bench queue`: reads /proc over 4 s in the middle of a 60,000-job run.
+# Needs a release build (.build-bench) and a private server in /tmp/bpg (`sweep db start --db-dir /tmp/bpg`).
+# usage: Benchmarks/queue/cpu-per-job.sh LABEL   (JOBS=60000)
+cd "$(dirname "$0")/../.."; B=.build-bench/release/sweep; export DATABASE_URL=$($B db url --db-dir /tmp/bpg)
+$B bench queue --jobs ${JOBS:-60000} --metric-jobs 1 --metric-steps 10 > /tmp/q-$1.log 2>&1 &
+sleep 6.5
+C=$(pgrep -f "release/sweep coordinator"); WS=$(pgrep -f "release/sweep worker" | tr '\n' ' ')
+cpu() { local s=0; for p in "$@"; do s=$((s + $(awk '{print $14+$15}' /proc/$p/stat))); done; echo $s; }
+ctx() { local s=0; for p in "$@"; do for t in /proc/$p/task/*; do s=$((s + $(awk '/ctxt_switches/{x+=$2}END{print x}' $t/status))); done; done; echo $s; }
+PG=$(pgrep -f "postgres: sweep" | tr '\n' ' ')
+q() { psql "$DATABASE_URL" -Atc "select count(*) from sweep.jobs j join sweep.sweeps s on s.id=j.sweep_id where s.name like 'noop-%' and j.state='succeeded'" 2>/dev/null; }
+DB=$(psql "$DATABASE_URL" -Atc "select datname from pg_database where datname like 'sweep_bench_%'"); export DATABASE_URL=${DATABASE_URL%/*}/$DB
+j1=$(q); c1=$(cpu $C); w1=$(cpu $WS); p1=$(cpu $PG); x1=$(ctx $C); y1=$(ctx $WS)
+sleep 4
+j2=$(q); c2=$(cpu $C); w2=$(cpu $WS); p2=$(cpu $PG); x2=$(ctx $C); y2=$(ctx $WS)
+wait
+n=$((j2-j1))
+echo "$1: jobs=$n coord_us/job=$(( (c2-c1)*10000000/n/1000 )) workers_us/job=$(( (w2-w1)*10000000/n/1000 )) pg_us/job=$(( (p2-p1)*10000000/n/1000 )) coord_ctx/job=$(echo "scale=2;($x2-$x1)/$n" | bc) worker_ctx/job=$(echo "scale=2;($y2-$y1)/$n" | bc)"
+grep "no-op" /tmp/q-$1.log | awk -F'|' '{print $5, $6}'
