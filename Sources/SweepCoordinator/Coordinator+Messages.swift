@@ -23,7 +23,7 @@ extension Coordinator {
         }
         // Each message of a BATCH is processed as if it had arrived alone, in order.
         if workers[workerID] == nil {
-            send(ErrorReport(code: "hello_first", detail: "this coordinator does not know worker '\(workerID.prefix(64))'; send HELLO").message, to: identity)
+            askForHello(identity, workerID: workerID)
             return
         }
         let entries: [Result<WireMessage, WireError>]
@@ -41,6 +41,11 @@ extension Coordinator {
         }
     }
 
+    /// Answers a message from a worker this coordinator does not know: HELLO first.
+    private func askForHello(_ identity: [UInt8], workerID: String) {
+        send(ErrorReport(code: "hello_first", detail: "this coordinator does not know worker '\(workerID.prefix(64))'; send HELLO").message, to: identity)
+    }
+
     /// Counts, logs and answers a message that cannot be processed.
     private func refuse(_ error: WireError, from identity: [UInt8], workerID: String) {
         counters.malformedMessages += 1
@@ -51,7 +56,7 @@ extension Coordinator {
     /// Processes one message (alone or from a BATCH).
     private func handle(_ message: WireMessage, from identity: [UInt8], workerID: String) async {
         if message.command != .hello, workers[workerID] == nil {
-            send(ErrorReport(code: "hello_first", detail: "this coordinator does not know worker '\(workerID.prefix(64))'; send HELLO").message, to: identity)
+            askForHello(identity, workerID: workerID)
             return
         }
         workers[workerID]?.lastHeard = ContinuousClock.now
