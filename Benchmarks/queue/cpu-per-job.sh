@@ -2,8 +2,8 @@
 # CPU and context switches per job of the coordinator, the workers and PostgreSQL during the
 # no-op phase of `sweep bench queue`: reads /proc over 4 s in the middle of a 60,000-job run.
 # Needs a release build (.build-bench) and a private server in /tmp/bpg (`sweep db start --db-dir /tmp/bpg`).
-# usage: Benchmarks/queue/cpu-per-job.sh LABEL   (JOBS=60000)
-cd "$(dirname "$0")/../.."; B=.build-bench/release/sweep; export DATABASE_URL=$($B db url --db-dir /tmp/bpg)
+# usage: Benchmarks/queue/cpu-per-job.sh LABEL   (JOBS=60000; SWEEP_BIN=path of another build, for A/B runs)
+cd "$(dirname "$0")/../.."; B=${SWEEP_BIN:-.build-bench/release/sweep}; export DATABASE_URL=$($B db url --db-dir /tmp/bpg)
 $B bench queue --jobs ${JOBS:-60000} --metric-jobs 1 --metric-steps 10 > /tmp/q-$1.log 2>&1 &
 sleep 6.5
 C=$(pgrep -f "release/sweep coordinator"); WS=$(pgrep -f "release/sweep worker" | tr '\n' ' ')

@@ -38,6 +38,7 @@ extension Coordinator {
             guard let worker = workers[lease.owner], now - worker.joinedAt >= window,
                   !worker.reportedRunning.contains(lease.attempt) else { continue }
             if let sent = worker.assignedAt[lease.attempt], now - sent < window { continue }
+            if worker.ready.contains(where: { $0.assign.attempt == lease.attempt }) { continue }  // kept ready, not yet sent
             let since = unlistedLeases[lease.attempt] ?? now
             guard now - since >= window else {
                 unlisted[lease.attempt] = since

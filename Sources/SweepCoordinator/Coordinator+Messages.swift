@@ -17,6 +17,8 @@ extension Coordinator {
             refuse(error, from: identity, workerID: workerID)
             return
         }
+        // ASSIGNs of ready jobs for the slots this message frees go out once it is handled.
+        defer { sendReadyOutbox() }
         guard message.command == .batch else {
             await handle(message, from: identity, workerID: workerID)
             return
@@ -81,13 +83,18 @@ extension Coordinator {
                 if pendingPoints.count >= configuration.metricFlushPoints { nudge() }
             case .result:
                 let result = try AttemptResult(message)
-                // Free the slots now (the worker has), once per attempt however often it is resent.
-                workers[workerID]?.assignedAt[result.attempt] = nil
-                if let held = workers[workerID]?.assigned.removeValue(forKey: result.attempt) {
-                    workers[workerID]!.freeSlots += held.slots
-                    workers[workerID]!.freeGPUs += held.gpus
-                    workers[workerID]!.started.remove(result.attempt)
-                    wantDispatch = true
+                // Free the slots now (the worker has), once per attempt however often it is resent,
+                // and fill them from the worker's ready jobs at once.
+                if let worker = workers[workerID] {
+                    noteJobTime(result.attempt, of: worker, now: ContinuousClock.now)
+                    worker.assignedAt[result.attempt] = nil
+                    if let held = worker.assigned.removeValue(forKey: result.attempt) {
+                        worker.freeSlots += held.slots
+                        worker.freeGPUs += held.gpus
+                        worker.started.remove(result.attempt)
+                        wantDispatch = true
+                        sendReady(to: worker)
+                    }
                 }
                 let outcome: AttemptReport.Outcome = switch result.outcome {
                 case .succeeded: .succeeded
@@ -103,10 +110,15 @@ extension Coordinator {
                 unrecordedResults[result.attempt] = ContinuousClock.now
                 if pendingReportsSince == nil { pendingReportsSince = ContinuousClock.now }
             case .drain:
-                workers[workerID]?.draining = true
+                if let worker = workers[workerID] {
+                    worker.draining = true
+                    await releaseReady(of: worker, why: "the worker drains")
+                }
                 try? await store.setWorkerState(workerID, to: "draining")
             case .bye:
-                workers.removeValue(forKey: workerID)
+                if let worker = workers.removeValue(forKey: workerID) {
+                    await releaseReady(of: worker, why: "the worker left")
+                }
                 try? await store.setWorkerState(workerID, to: "gone")
                 logger.info("worker left", metadata: ["sweep.worker.id": "\(workerID)"])
             case .ready:
@@ -135,7 +147,8 @@ extension Coordinator {
         }
         // What the worker's previous session held, as it was at HELLO (the old state may change
         // while the superseded attempts are looked up).
-        let previousAssigned = workers[hello.worker]?.assigned
+        let previous = workers[hello.worker]
+        let previousAssigned = previous?.assigned
         let state = WorkerState(identity: identity, hello: hello, lastHeard: ContinuousClock.now, freeSlots: hello.slots, freeGPUs: hello.gpus.count,
                                 heartbeatInterval: configuration.heartbeatInterval)
         state.reportedRunning = Set(hello.running)
@@ -160,8 +173,10 @@ extension Coordinator {
             }
         }
         // Attempts assigned before a reconnect that the worker no longer lists were lost in
-        // transit: the leases will expire and they will be retried.
+        // transit: the leases will expire and they will be retried. Its ready jobs were never
+        // sent: back to the queue.
         workers[hello.worker] = state
+        if let previous { await releaseReady(of: previous, why: "the worker said HELLO again") }
         do {
             try await store.registerWorker(WorkerRecord(id: hello.worker, host: hello.host, slots: hello.slots, gpus: hello.gpus, labels: hello.labels, kernels: hello.kernels))
         } catch {

@@ -90,6 +90,7 @@ extension Coordinator {
             lastLeaseCheck = now
             await handBackUnrunLeases(now: now)
         }
+        await releaseStaleReady(now: now)
     }
 
     /// Writes waiting metrics (then their ACKs), starts and results (then theirs). Metrics of
@@ -212,17 +213,22 @@ extension Coordinator {
         wantDispatch = false
         // Workers grouped by labels and kernels; each contributes one entry per free slot,
         // reserved for this dispatch.
-        var groups: [Offer: [String]] = [:]
+        // Also one entry per job to keep ready (Coordinator+Ready), after the free slots so
+        // that a short queue goes to free slots first.
+        var groups: [Offer: (slots: [String], ready: [String])] = [:]
         var reserved: [String: (worker: WorkerState, slots: Int)] = [:]
-        for (id, worker) in workers where worker.registered && !worker.draining && worker.freeSlots > 0 {
-            groups[worker.offer, default: []].append(contentsOf: repeatElement(id, count: worker.freeSlots))
+        for (id, worker) in workers where worker.registered && !worker.draining {
+            let room = readyRoom(worker)
+            guard worker.freeSlots > 0 || room > 0 else { continue }
+            groups[worker.offer, default: ([], [])].slots.append(contentsOf: repeatElement(id, count: worker.freeSlots))
+            groups[worker.offer, default: ([], [])].ready.append(contentsOf: repeatElement(id, count: room))
             reserved[id] = (worker, worker.freeSlots)
             worker.freeSlots = 0
         }
         guard !groups.isEmpty else { return }
         for (offer, owners) in groups {
             // Interleave workers so that a short queue spreads over all of them.
-            let spread = Self.interleave(owners)
+            let spread = Self.interleave(owners.slots) + Self.interleave(owners.ready)
             let claimed: [(owner: String, job: ClaimedJob)]
             do {
                 let (host, lease) = (configuration.coordinatorID, configuration.leaseDuration)
@@ -236,13 +242,21 @@ extension Coordinator {
             var outbox = Outbox()
             for (owner, job) in claimed {
                 guard let holder = reserved[owner] else { continue }
-                reserved[owner]!.slots -= 1
-                await assign(job, to: owner, reservedFrom: holder.worker, outbox: &outbox)
+                if holder.slots > 0 {
+                    reserved[owner]!.slots -= 1
+                    await assign(job, to: owner, reservedFrom: holder.worker, outbox: &outbox)
+                } else {
+                    await keepReady(job, for: owner, outbox: &outbox)
+                }
             }
             deliver(outbox)
             if claimed.count == spread.count { wantDispatch = true }  // there may be more
         }
-        for (_, holder) in reserved { holder.worker.freeSlots += holder.slots }
+        for (_, holder) in reserved where holder.slots > 0 {
+            holder.worker.freeSlots += holder.slots
+            sendReady(to: holder.worker)
+        }
+        sendReadyOutbox()
         guard !wideClaiming else { return }
         wideClaiming = true
         defer { wideClaiming = false }
@@ -307,13 +321,18 @@ extension Coordinator {
             _ = try? await store.release(job: job.id, attempt: job.attempt)
             return
         }
-        worker.assigned[assign.attempt] = (job.slots, job.gpus)
-        jobSweeps[job.id] = job.sweepID
-        worker.assignedAt[assign.attempt] = ContinuousClock.now
         if let holder { holder.freeSlots += job.slots }  // the reservation ends here...
-        worker.freeSlots -= job.slots                     // ...and the slot is taken by the job
-        worker.freeGPUs -= job.gpus
+        give(assign, to: worker, outbox: &outbox)         // ...and the slot is taken by the job
         sent = true
+    }
+
+    /// Sends `assign` to `worker` (through `outbox`) and counts its slots and GPUs as taken.
+    func give(_ assign: Assign, to worker: WorkerState, outbox: inout Outbox) {
+        worker.assigned[assign.attempt] = (assign.slots, assign.gpus)
+        jobSweeps[assign.attempt.job] = assign.sweep
+        worker.assignedAt[assign.attempt] = ContinuousClock.now
+        worker.freeSlots -= assign.slots
+        worker.freeGPUs -= assign.gpus
         outbox.add(assign.message, to: worker.identity)
         counters.assigned += 1
     }
@@ -365,6 +384,7 @@ extension Coordinator {
         for (id, worker) in workers where now - worker.lastHeard > window {
             workers.removeValue(forKey: id)
             counters.workersPresumedDead += 1
+            await releaseReady(of: worker, why: "the worker is presumed dead")
             let expired = (try? await store.expireLeases(ofWorker: id)) ?? 0
             logger.warning("worker presumed dead", metadata: ["sweep.worker.id": "\(id)", "sweep.worker.silence": "\(now - worker.lastHeard)", "sweep.worker.leases": "\(expired)"])
             lastReclaim = now - configuration.reclaimInterval  // reclaim at the next tick
@@ -382,11 +402,15 @@ extension Coordinator {
     /// taken over after an expired lease).
     func stopSupersededAttempts() async {
         var owners: [AttemptID: [UInt8]] = [:]
+        var ready: Set<AttemptID> = []
         for worker in workers.values {
             for attempt in worker.assigned.keys where !stopsSent.contains(attempt) { owners[attempt] = worker.identity }
+            for job in worker.ready { ready.insert(job.assign.attempt) }
         }
-        guard !owners.isEmpty else { return }
-        guard let superseded = try? await store.supersededAttempts(owners.keys.map { ($0.job, $0.attempt) }) else { return }
+        guard !owners.isEmpty || !ready.isEmpty else { return }
+        let asked = Array(owners.keys) + Array(ready)
+        guard let superseded = try? await store.supersededAttempts(asked.map { ($0.job, $0.attempt) }) else { return }
+        dropSupersededReady(Set(superseded.map { AttemptID(job: $0.job, attempt: $0.attempt) }).intersection(ready))
         for entry in superseded {
             let attempt = AttemptID(job: entry.job, attempt: entry.attempt)
             guard let identity = owners[attempt] else { continue }

@@ -42,6 +42,10 @@ public actor Coordinator: Service {
         let batches: Bool
         /// When it is next sent HEARTBEAT.
         var heartbeatDue: ContinuousClock.Instant
+        /// Jobs claimed for it and kept until a slot frees (Coordinator+Ready), oldest first.
+        var ready: [ReadyJob] = []
+        /// Its recent jobs' time from ASSIGN to RESULT (weighted average; nil before the first).
+        var recentJobTime: Duration?
 
         init(identity: [UInt8], hello: Hello, lastHeard: ContinuousClock.Instant, freeSlots: Int, freeGPUs: Int, heartbeatInterval: Duration) {
             self.identity = identity
@@ -104,6 +108,8 @@ public actor Coordinator: Service {
     var wantDispatch = true {
         didSet { if wantDispatch { nudge() } }
     }
+    /// ASSIGNs of ready jobs for the slots the message being handled freed (Coordinator+Ready).
+    var readyOutbox = Outbox()
     /// The hot loop, idle, waiting for work or its next timer (`waitForWork`).
     var idleWaiter: CheckedContinuation<Void, Never>?
     /// The flush running in the background of the hot loop, if any (shutDown waits for it).
@@ -149,6 +155,10 @@ public actor Coordinator: Service {
         public var malformedMessages = 0
         public var workersPresumedDead = 0
         public var earlyStops = 0
+        /// ASSIGNs sent from ready jobs, the moment a slot freed (Coordinator+Ready).
+        public var assignedFromReady = 0
+        /// Ready jobs handed back to the queue unsent.
+        public var readyReleased = 0
     }
 
     /// What the coordinator has done so far.
@@ -332,6 +342,8 @@ public actor Coordinator: Service {
         fileprivate var order: [[UInt8]] = []
         fileprivate var messages: [[UInt8]: [[[UInt8]]]] = [:]
 
+        var isEmpty: Bool { order.isEmpty }
+
         mutating func add(_ message: WireMessage, to identity: [UInt8]) {
             let frames = FrameCodec.encode(message)
             if messages[identity]?.append(frames) == nil {
@@ -360,8 +372,9 @@ public actor Coordinator: Service {
         while dispatchesInFlight > 0 { try? await Task.sleep(for: .milliseconds(1)) }
         while let running = flushTask { await running.value; if flushTask == running { flushTask = nil } }
         await flush(force: true)
-        // Attempts assigned but not yet started go back to the queue at once.
+        // Attempts assigned but not yet started go back to the queue at once, and so do ready jobs.
         for (_, worker) in workers {
+            await releaseReady(of: worker, why: "the coordinator stops")
             for (attempt, _) in worker.assigned where !worker.started.contains(attempt) {
                 _ = try? await store.release(job: attempt.job, attempt: attempt.attempt)
             }

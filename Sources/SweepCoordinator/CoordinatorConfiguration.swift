@@ -35,6 +35,12 @@ public struct CoordinatorConfiguration: Sendable {
     public var metricFlushInterval: Duration = .milliseconds(50)
     /// Results and starts are written when the oldest has waited this long.
     public var reportFlushInterval: Duration = .milliseconds(2)
+    /// A worker whose recent jobs took less than this from ASSIGN to RESULT gets ready jobs:
+    /// up to one per slot, claimed ahead and sent the moment a slot frees (Coordinator+Ready).
+    /// Zero turns ready jobs off.
+    public var readyJobsBelow: Duration = .milliseconds(100)
+    /// A ready job kept longer than this goes back to the queue.
+    public var readyHoldLimit: Duration = .seconds(1)
     /// Time between SIGTERM and SIGKILL when the coordinator stops an attempt.
     public var stopGrace: Duration = .seconds(10)
     /// A ladder sweep is refitted at most this often, however fast its rungs finish.

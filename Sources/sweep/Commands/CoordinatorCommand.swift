@@ -29,6 +29,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds a claim or write of the hot loop may take before it is abandoned as failed (a call stuck on a dead connection).")
     var databaseCallLimit = 15.0
 
+    @Option(name: .long, help: "Keep jobs ready (claimed ahead, up to one per slot, sent the moment a slot frees) for workers whose recent jobs took less than this many milliseconds; 0 turns it off.")
+    var readyJobsBelowMs = 100
+
     @OptionGroup var curve: CoordinatorCurveOptions
 
     @OptionGroup var database: DatabaseOptions
@@ -45,6 +48,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
             throw ValidationError("--database-call-limit must be a positive number of seconds, got \(databaseCallLimit)")
         }
         configuration.databaseCallLimit = .milliseconds(Int64(databaseCallLimit * 1000))
+        guard readyJobsBelowMs >= 0 else { throw ValidationError("--ready-jobs-below-ms must be 0 (off) or more, got \(readyJobsBelowMs)") }
+        configuration.readyJobsBelow = .milliseconds(readyJobsBelowMs)
         try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger, allowListPath: curve.allowListPath)
     }
 }

@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import SweepCore
+import SweepStore
+import SweepWire
+
+/// Ready jobs: for a worker whose jobs are short, the coordinator claims a few jobs more than
+/// its free slots and keeps them, leased to that worker in the database, until one of its
+/// slots frees; the RESULT that frees the slot is answered with the next ASSIGN at once,
+/// without waiting for a claim's round trip to PostgreSQL and its commit. A worker still never
+/// holds more jobs than it has free slots (protocol §6): the coordinator holds the rest.
+///
+/// Only single-slot jobs without GPUs are kept ready, only for a worker whose recent jobs took
+/// less than `readyJobsBelow` from ASSIGN to RESULT (long jobs gain nothing from it and would
+/// keep jobs from workers that join later), at most one per slot, and none is kept longer than
+/// `readyHoldLimit`: older ones go back to the queue. Ready jobs go back to the queue, with no
+/// failure counted, when their worker drains, leaves, is presumed dead or says HELLO again,
+/// and when the coordinator shuts down. A coordinator that dies holding some leaves leases
+/// its workers do not list; `handBackUnrunLeases` returns them as it does ASSIGNs lost in
+/// transit.
+extension Coordinator {
+    /// A job claimed for a worker and not yet sent to it.
+    struct ReadyJob {
+        var assign: Assign
+        var claimedAt: ContinuousClock.Instant
+    }
+
+    /// How many more jobs to keep ready for `worker` now.
+    func readyRoom(_ worker: WorkerState) -> Int {
+        guard configuration.readyJobsBelow > .zero, !worker.draining, !stopping,
+              let recent = worker.recentJobTime, recent < configuration.readyJobsBelow else { return 0 }
+        return max(0, worker.hello.slots - worker.ready.count)
+    }
+
+    /// Notes how long an attempt took from its ASSIGN to its RESULT (an exponentially weighted
+    /// average per worker, which decides whether the worker gets ready jobs).
+    func noteJobTime(_ attempt: AttemptID, of worker: WorkerState, now: ContinuousClock.Instant) {
+        guard let sent = worker.assignedAt[attempt] else { return }
+        let took = now - sent
+        worker.recentJobTime = worker.recentJobTime.map { $0 * 0.8 + took * 0.2 } ?? took
+    }
+
+    /// Gives ready jobs to the free slots of `worker`, oldest first, through `outbox`.
+    func fillFromReady(_ worker: WorkerState, outbox: inout Outbox) {
+        while worker.freeSlots > 0, !worker.draining, !worker.ready.isEmpty {
+            let job = worker.ready.removeFirst()
+            give(job.assign, to: worker, outbox: &outbox)
+            counters.assignedFromReady += 1
+        }
+    }
+
+    /// Gives ready jobs to the free slots of `worker`, collected in `readyOutbox`
+    /// (`sendReadyOutbox` sends them: after the message being handled, or the dispatch).
+    func sendReady(to worker: WorkerState) {
+        fillFromReady(worker, outbox: &readyOutbox)
+    }
+
+    /// Sends the ASSIGNs `sendReady` collected.
+    func sendReadyOutbox() {
+        guard !readyOutbox.isEmpty else { return }
+        deliver(readyOutbox)
+        readyOutbox = Outbox()
+    }
+
+    /// A claimed job for the ready room of worker `id`: sent at once if a slot has freed
+    /// meanwhile, else kept; handed back if the worker is gone or its sweep unreadable.
+    func keepReady(_ job: ClaimedJob, for id: String, outbox: inout Outbox) async {
+        guard workers[id] != nil else {
+            _ = try? await store.release(job: job.id, attempt: job.attempt)
+            counters.readyReleased += 1
+            return
+        }
+        guard let assign = await assignment(for: job) else {
+            _ = try? await store.fail(job: job.id, attempt: job.attempt, end: AttemptEnd(error: "the sweep's spec could not be read"))
+            return
+        }
+        guard let worker = workers[id], !worker.draining else {
+            _ = try? await store.release(job: job.id, attempt: job.attempt)
+            counters.readyReleased += 1
+            return
+        }
+        worker.ready.append(ReadyJob(assign: assign, claimedAt: ContinuousClock.now))
+        fillFromReady(worker, outbox: &outbox)
+    }
+
+    /// Hands the ready jobs of `worker` back to the queue (never sent: no failure counted).
+    func releaseReady(of worker: WorkerState, why: String) async {
+        guard !worker.ready.isEmpty else { return }
+        let jobs = worker.ready
+        worker.ready = []
+        for job in jobs {
+            _ = try? await store.release(job: job.assign.attempt.job, attempt: job.assign.attempt.attempt)
+        }
+        counters.readyReleased += jobs.count
+        logger.debug("handed back ready jobs", metadata: [
+            "sweep.worker.id": "\(worker.hello.worker)", "sweep.ready.jobs": "\(jobs.count)", "sweep.ready.why": "\(why)",
+        ])
+        wantDispatch = true
+    }
+
+    /// Hands back ready jobs kept longer than `readyHoldLimit` (their worker's jobs got long).
+    func releaseStaleReady(now: ContinuousClock.Instant) async {
+        for worker in workers.values {
+            guard let oldest = worker.ready.first, now - oldest.claimedAt >= configuration.readyHoldLimit else { continue }
+            let stale = worker.ready.filter { now - $0.claimedAt >= configuration.readyHoldLimit }
+            worker.ready.removeAll { now - $0.claimedAt >= configuration.readyHoldLimit }
+            for job in stale {
+                _ = try? await store.release(job: job.assign.attempt.job, attempt: job.assign.attempt.attempt)
+            }
+            counters.readyReleased += stale.count
+            wantDispatch = true
+        }
+    }
+
+    /// Drops ready jobs that the database no longer gives to their worker (cancelled,
+    /// superseded): they were never sent, so nothing needs stopping.
+    func dropSupersededReady(_ attempts: Set<AttemptID>) {
+        guard !attempts.isEmpty else { return }
+        for worker in workers.values where !worker.ready.isEmpty {
+            worker.ready.removeAll { attempts.contains($0.assign.attempt) }
+        }
+    }
+}
