@@ -93,6 +93,14 @@ private let refusedFiles: [(file: String, errors: [ExpectedError])] = [
     ("document-marker-only.yaml", [
         (1, 1, "the file holds no sweep (it is empty or only comments); a sweep needs at least 'method' and 'parameters'"),
     ]),
+    // A flow mapping's repeated key is found at the mapping's own depth, past the keys of
+    // nested mappings and over several lines.
+    ("duplicate-key-flow-after-nested-mapping.yaml", [
+        (4, 37, "duplicate key 'values' in the same mapping; each key may appear once"),
+    ]),
+    ("duplicate-key-flow-multiline.yaml", [
+        (5, 3, "duplicate key 'lr' in the same mapping; each key may appear once"),
+    ]),
     ("duplicate-key-number-and-string.yaml", [
         (6, 3, "duplicate key '1' in the same mapping (first at line 4); each key may appear once"),
     ]),
@@ -330,18 +338,7 @@ private let refusedFiles: [(file: String, errors: [ExpectedError])] = [
 /// `withKnownIssue`: once the parser gives exactly the listed errors, the known issue is no
 /// longer recorded, the test fails, and the entry moves to `refusedFiles`.
 private let knownIssues: [(file: String, issue: String, errors: [ExpectedError])] = [
-    // The same prefix cut to 70 levels is refused at the exact depth check after parsing; a deeper
-    // file must be refused at the same place, where the nesting passes 64 levels.
-    (
-        "duplicate-key-flow-after-nested-mapping.yaml",
-        "the repeated 'values' is looked for as text on the line, and the 'values' inside 'b: {...}' (4:25) is found first",
-        [(4, 37, "duplicate key 'values' in the same mapping; each key may appear once")]
-    ),
-    (
-        "duplicate-key-flow-multiline.yaml",
-        "the repeated 'lr' is at another column on another line, so it is not found and the first 'lr' (3:14) is reported",
-        [(5, 3, "duplicate key 'lr' in the same mapping; each key may appear once")]
-    ),
+    // None today.
 ]
 
 private typealias GeneratedFile = MalformedFileTests.GeneratedFile
@@ -668,5 +665,32 @@ extension MalformedFileTests {
         }
 
         var testDescription: String { name }
+    }
+}
+
+/// Where a repeated key of a flow mapping is reported, in the shapes such mappings take.
+@Suite("Duplicate keys in flow mappings")
+struct FlowDuplicateKeyTests {
+    /// The position of the single error `text` is refused with.
+    private func position(_ text: String) -> String? {
+        do {
+            _ = try SweepFile.parse(text: text, file: "f.yaml")
+            return nil
+        } catch {
+            return error.diagnostics.errors.map { "\($0.location.line):\($0.location.column)" }.joined(separator: " ")
+        }
+    }
+
+    @Test("the repeat is found past nested mappings, lists, quoted text and comments, and in quoted form")
+    func positions() {
+        let header = "program: train.py\nmethod: grid\n"
+        // Nested mapping and list holding the same word, then the repeat.
+        #expect(position(header + "parameters: {lr: {values: [1, 2]}, wd: {value: 1}, lr: {value: 3}}\n") == "3:52")
+        // A quoted string holding ", lr:" is not a key.
+        #expect(position(header + "parameters: {lr: {value: \"a, lr: b\"}, 'lr': {value: 2}}\n") == "3:39")
+        // Over several lines, with a comment that mentions the key.
+        #expect(position(header + "parameters: {\n  lr: {value: 1},  # lr: again below\n  wd: {value: 2},\n  \"lr\": {value: 3}}\n") == "6:3")
+        // A block mapping still reports the repeated key's own line.
+        #expect(position(header + "parameters:\n  lr: {value: 1}\n  lr: {value: 2}\n") == "5:3")
     }
 }

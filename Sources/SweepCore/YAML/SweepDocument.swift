@@ -105,8 +105,9 @@ public enum SweepDocument {
             return Diagnostic(.error, at: location, "invalid YAML: \(problem)\(shown); remove the control character")
         case let .duplicatedKeysInMapping(duplicates, context):
             let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
-            let repeated = duplicates.first.flatMap { Self.repeatedKey($0, firstAt: context.mark, in: text) }
-                ?? (context.mark.line, context.mark.column)
+            let repeated = duplicates.first.flatMap {
+                Self.repeatedFlowKey($0, firstAt: context.mark, in: text) ?? Self.repeatedKey($0, firstAt: context.mark, in: text)
+            } ?? (context.mark.line, context.mark.column)
             let location = SourceLocation(file: file, line: max(1, repeated.line), column: max(1, repeated.column))
             return Diagnostic(.error, at: location, "duplicate key \(names) in the same mapping; each key may appear once")
         default:
@@ -161,6 +162,89 @@ public enum SweepDocument {
             index += 1
         }
         return nil
+    }
+
+    /// In a flow mapping (`{a: 1, b: 2}`, over one line or several), the position of `key`
+    /// repeated after its first occurrence at `first`: a key is what follows a comma at the
+    /// mapping's own depth, so the keys of nested mappings, text in quotes and comments are
+    /// passed over. Nil when the first key is not in a flow mapping or no repeat is found.
+    static func repeatedFlowKey(_ key: String, firstAt first: Mark, in text: String) -> (line: Int, column: Int)? {
+        let scalars = Array(text.unicodeScalars)
+        // Index of the first occurrence (Yams' marks count lines and columns from 1).
+        var start: Int?
+        var line = 1, column = 1
+        for (index, scalar) in scalars.enumerated() {
+            if line == first.line, column == first.column {
+                start = index
+                break
+            }
+            if scalar == "\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        guard let start else { return nil }
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar == " " || scalar == "\t" || scalar == "\n" || scalar == "\r" }
+        var before = start - 1
+        while before >= 0, isSpace(scalars[before]) { before -= 1 }
+        guard before >= 0, scalars[before] == "{" || scalars[before] == "," else { return nil }
+        let forms = [key, "\"\(key)\"", "'\(key)'"].map { Array($0.unicodeScalars) }
+        func isKey(at index: Int) -> Bool {
+            forms.contains { form in
+                guard index + form.count <= scalars.count, Array(scalars[index..<(index + form.count)]) == form else { return false }
+                var after = index + form.count
+                while after < scalars.count, scalars[after] == " " || scalars[after] == "\t" { after += 1 }
+                return after < scalars.count && scalars[after] == ":"
+            }
+        }
+        var depth = 0           // nesting below the mapping's own level
+        var expectKey = false   // the next token at depth 0 is a key (after a comma)
+        var index = start
+        while index < scalars.count {
+            let scalar = scalars[index]
+            switch scalar {
+            case "\"", "'":
+                if depth == 0, expectKey {
+                    if isKey(at: index) { return position(of: index, in: scalars) }
+                    expectKey = false
+                }
+                // Pass over the quoted text: "..." with backslash escapes, '...' with '' for a quote.
+                index += 1
+                while index < scalars.count {
+                    if scalar == "\"", scalars[index] == "\\" { index += 2; continue }
+                    if scalars[index] == scalar {
+                        if scalar == "'", index + 1 < scalars.count, scalars[index + 1] == "'" { index += 2; continue }
+                        break
+                    }
+                    index += 1
+                }
+            case "#" where index > 0 && isSpace(scalars[index - 1]):
+                while index < scalars.count, scalars[index] != "\n" { index += 1 }
+                continue
+            case "{", "[":
+                depth += 1
+                expectKey = false
+            case "}", "]":
+                if depth == 0 { return nil }  // the mapping ended
+                depth -= 1
+            case ",":
+                if depth == 0 { expectKey = true }
+            default:
+                if isSpace(scalar) { break }
+                if depth == 0, expectKey {
+                    if isKey(at: index) { return position(of: index, in: scalars) }
+                    expectKey = false
+                }
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Line and column (from 1, in Unicode scalars) of a scalar index.
+    private static func position(of target: Int, in scalars: [Unicode.Scalar]) -> (line: Int, column: Int) {
+        var line = 1, column = 1
+        for scalar in scalars[..<target] {
+            if scalar == "\n" { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
     }
 
     /// Line and column of a Character offset.
