@@ -90,4 +90,52 @@ extension SystemTests {
             #expect(succeeded == 60, "one successful attempt per job: \(succeeded ?? -1)")
         }
     }
+
+    @Test("The coordinator killed with SIGKILL while it holds ready jobs: a restarted coordinator hands them back as released, every job succeeds once")
+    func coordinatorKilledHoldingReadyJobs() async throws {
+        try await Cluster.run { cluster in
+            let first = try await cluster.startCoordinator()
+            let slots = 2
+            try cluster.startWorker("w1", slots: slots)
+            let total = 4_000
+            let sweep = try await cluster.submit("ready-kill", yaml: SweepFiles.sleep(jobs: total, seconds: 0))
+            func succeeded() async throws -> Int64 {
+                try await cluster.scalar("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'succeeded'", as: Int64.self) ?? 0
+            }
+            try await cluster.waitUntil("jobs flow", timeout: .seconds(60)) { try await succeeded() >= 200 }
+            // Freeze the coordinator at a moment when it holds more leases for w1 than w1 has
+            // slots: those beyond the slots are ready jobs that were never sent. Then kill it.
+            var held: Int64 = 0
+            for _ in 0..<50 {
+                first.signal(SIGSTOP)
+                try await Task.sleep(for: .milliseconds(100))  // writes in flight land
+                held = try await cluster.openAttempts(of: "w1")
+                if held > Int64(slots) { break }
+                first.signal(SIGCONT)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            first.killAndReap()
+            #expect(held > Int64(slots), "never caught the coordinator holding ready jobs (open attempts \(held))")
+            let atKill = try await succeeded()
+            try await cluster.startCoordinator()
+
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(120))
+            #expect(states == ["succeeded": total], "\(states)")
+            #expect(atKill < Int64(total), "the sweep ended before the coordinator was killed; the test proves nothing")
+            let attempts = try await cluster.scalar("""
+                SELECT count(*) FILTER (WHERE a.outcome = 'succeeded')::bigint * 1000000
+                     + count(*) FILTER (WHERE a.outcome IN ('failed', 'expired'))::bigint * 1000
+                     + count(*) FILTER (WHERE a.ended_at IS NULL)::bigint
+                FROM sweep.attempts a JOIN sweep.jobs j ON j.id = a.job_id WHERE j.sweep_id = \(sweep)
+                """, as: Int64.self) ?? -1
+            #expect(attempts / 1_000_000 == Int64(total), "one successful attempt per job")
+            #expect(attempts % 1_000_000 / 1_000 == 0, "no attempt failed or expired")
+            #expect(attempts % 1_000 == 0, "no attempt left open")
+            // The ready jobs the dead coordinator held were handed back as never started.
+            let released = try await cluster.scalar(
+                "SELECT count(*)::bigint FROM sweep.attempts a JOIN sweep.jobs j ON j.id = a.job_id WHERE j.sweep_id = \(sweep) AND a.outcome = 'released'",
+                as: Int64.self) ?? 0
+            #expect(released >= 1, "no released attempt")
+        }
+    }
 }
