@@ -382,6 +382,7 @@ public actor Coordinator: Service {
         socket.close()
         logger.info("coordinator stopped", metadata: [
             "sweep.coordinator.assigned": "\(counters.assigned)", "sweep.coordinator.results": "\(counters.results)",
+            "sweep.coordinator.assigned_from_ready": "\(counters.assignedFromReady)", "sweep.coordinator.ready_released": "\(counters.readyReleased)",
             "sweep.coordinator.remembered": "\(remembered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
         ])
     }
