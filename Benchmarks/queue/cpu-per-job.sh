@@ -6,10 +6,10 @@
 cd "$(dirname "$0")/../.."; B=${SWEEP_BIN:-.build-bench/release/sweep}; export DATABASE_URL=$($B db url --db-dir /tmp/bpg)
 $B bench queue --jobs ${JOBS:-60000} --metric-jobs 1 --metric-steps 10 > /tmp/q-$1.log 2>&1 &
 sleep 6.5
-C=$(pgrep -f "release/sweep coordinator"); WS=$(pgrep -f "release/sweep worker" | tr '\n' ' ')
+R=$(readlink -f "$B"); C=$(pgrep -f "$R coordinator"); WS=$(pgrep -f "$R worker" | tr '\n' ' ')
 cpu() { local s=0; for p in "$@"; do s=$((s + $(awk '{print $14+$15}' /proc/$p/stat))); done; echo $s; }
 ctx() { local s=0; for p in "$@"; do for t in /proc/$p/task/*; do s=$((s + $(awk '/ctxt_switches/{x+=$2}END{print x}' $t/status))); done; done; echo $s; }
-PG=$(pgrep -f "postgres: sweep" | tr '\n' ' ')
+PG=$(pgrep -P "$(head -1 /tmp/bpg/data/postmaster.pid)" -f "postgres: sweep" | tr '\n' ' ')  # backends of this server only
 q() { psql "$DATABASE_URL" -Atc "select count(*) from sweep.jobs j join sweep.sweeps s on s.id=j.sweep_id where s.name like 'noop-%' and j.state='succeeded'" 2>/dev/null; }
 DB=$(psql "$DATABASE_URL" -Atc "select datname from pg_database where datname like 'sweep_bench_%'"); export DATABASE_URL=${DATABASE_URL%/*}/$DB
 j1=$(q); c1=$(cpu $C); w1=$(cpu $WS); p1=$(cpu $PG); x1=$(ctx $C); y1=$(ctx $WS)
