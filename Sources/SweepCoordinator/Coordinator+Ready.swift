@@ -65,9 +65,9 @@ extension Coordinator {
     /// A claimed job for the ready room of worker `id`: sent at once if a slot has freed
     /// meanwhile, else kept; handed back if the worker is gone or its sweep unreadable.
     func keepReady(_ job: ClaimedJob, for id: String, outbox: inout Outbox) async {
+        let attempt = AttemptID(job: job.id, attempt: job.attempt)
         guard workers[id] != nil else {
-            _ = try? await store.release(job: job.id, attempt: job.attempt)
-            counters.readyReleased += 1
+            await handBack([attempt])
             return
         }
         guard let assign = await assignment(for: job) else {
@@ -75,41 +75,42 @@ extension Coordinator {
             return
         }
         guard let worker = workers[id], !worker.draining else {
-            _ = try? await store.release(job: job.id, attempt: job.attempt)
-            counters.readyReleased += 1
+            await handBack([attempt])
             return
         }
         worker.ready.append(ReadyJob(assign: assign, claimedAt: ContinuousClock.now))
         fillFromReady(worker, outbox: &outbox)
     }
 
-    /// Hands the ready jobs of `worker` back to the queue (never sent: no failure counted).
+    /// Hands the ready jobs of `worker` back to the queue.
     func releaseReady(of worker: WorkerState, why: String) async {
         guard !worker.ready.isEmpty else { return }
         let jobs = worker.ready
         worker.ready = []
-        for job in jobs {
-            _ = try? await store.release(job: job.assign.attempt.job, attempt: job.assign.attempt.attempt)
-        }
-        counters.readyReleased += jobs.count
+        await handBack(jobs.map(\.assign.attempt))
         logger.debug("handed back ready jobs", metadata: [
             "sweep.worker.id": "\(worker.hello.worker)", "sweep.ready.jobs": "\(jobs.count)", "sweep.ready.why": "\(why)",
         ])
-        wantDispatch = true
     }
 
     /// Hands back ready jobs kept longer than `readyHoldLimit` (their worker's jobs got long).
     func releaseStaleReady(now: ContinuousClock.Instant) async {
         for worker in workers.values {
             guard let oldest = worker.ready.first, now - oldest.claimedAt >= configuration.readyHoldLimit else { continue }
-            let stale = worker.ready.filter { now - $0.claimedAt >= configuration.readyHoldLimit }
-            worker.ready.removeAll { now - $0.claimedAt >= configuration.readyHoldLimit }
-            for job in stale {
-                _ = try? await store.release(job: job.assign.attempt.job, attempt: job.assign.attempt.attempt)
-            }
-            counters.readyReleased += stale.count
-            wantDispatch = true
+            let isStale = { (job: ReadyJob) in now - job.claimedAt >= self.configuration.readyHoldLimit }
+            let stale = worker.ready.filter(isStale)
+            worker.ready.removeAll(where: isStale)
+            await handBack(stale.map(\.assign.attempt))
         }
+    }
+
+    /// Releases claimed attempts that were never sent: queued again, no failure counted.
+    private func handBack(_ attempts: [AttemptID]) async {
+        for attempt in attempts {
+            _ = try? await store.release(job: attempt.job, attempt: attempt.attempt)
+        }
+        counters.readyReleased += attempts.count
+        wantDispatch = true
     }
 
     /// Drops ready jobs that the database no longer gives to their worker (cancelled,
