@@ -139,8 +139,30 @@ def gemstone(data, out, budget):
     return cases
 
 
+def summary(out):
+    """The summary table: per case, the form fitted, the loss and its error, and how many
+    tasks land within 2 points."""
+    print("| case | ladder compute / target | form | loss pred | loss true | rel. loss err | acc within 2 pts | median |acc error| (pts) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for path in sorted(glob.glob(os.path.join(out, "*.fit.json"))):
+        name = os.path.basename(path)[: -len(".fit.json")]
+        truth = json.load(open(os.path.join(out, name + ".truth.json")))
+        fit = json.load(open(path))
+        first = fit["tasks"][0]["fit"]
+        loss = first["predictions"][0]["loss"]
+        errors = [abs(100 * (e["fit"]["predictions"][0]["accuracy"]["value"] - truth["acc"][e["task"]]))
+                  for e in fit["tasks"] if e["fit"]["predictions"][0].get("accuracy") and e.get("task") in truth.get("acc", {})]
+        print("| %s | %.2f%% | %s | %.3f [%.3f, %.3f] | %.3f | %+.2f%% | %s | %s |" % (
+            name, 100 * truth["ladder_compute"] / compute(truth["params"], truth["tokens"]), first["form"],
+            loss["value"], loss.get("lower", float("nan")), loss.get("upper", float("nan")), truth["loss"],
+            100 * (loss["value"] / truth["loss"] - 1),
+            "%d of %d" % (sum(e <= 2 for e in errors), len(errors)) if errors else "—",
+            "%.1f" % sorted(errors)[len(errors) // 2] if errors else "—"))
+
+
 def score(out):
-    """Markdown rows: per case, loss error and per-task accuracy error."""
+    """Markdown rows: the summary, then per case, loss error and per-task accuracy error."""
+    summary(out)
     for path in sorted(glob.glob(os.path.join(out, "*.fit.json"))):
         name = os.path.basename(path)[: -len(".fit.json")]
         truth = json.load(open(os.path.join(out, name + ".truth.json")))

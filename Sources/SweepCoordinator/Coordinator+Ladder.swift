@@ -183,7 +183,7 @@ extension Coordinator {
             do {
                 let dataset = try analysis.dataset(metric: metric, task: task, results: results)
                 var settings = configuration
-                settings.form = dataset.form
+                settings.forms = dataset.forms
                 let fit = try LadderFitter(configuration: settings).fit(dataset.observations, targets: dataset.predictableTargets)
                 outcome.fits.append((dataset, fit))
             } catch let error as LadderAnalysisError {

@@ -30,7 +30,7 @@ struct LadderAnalysisTests {
         let ladder = try Self.ladder("  size: width\n  rungs: [16, 32, 64, 128]\n  targets: [256]\n")
         let results = Self.results([16, 32, 64, 128]) { n, _ in 2 + 10 / pow(n, 0.5) }
         let dataset = try LadderAnalysis(ladder: ladder).dataset(metric: "loss", results: results)
-        #expect(dataset.form == .parameters)
+        #expect(dataset.forms == [.parameters])
         #expect(dataset.observations.map(\.parameters) == [16, 32, 64, 128])
         #expect(dataset.observations.allSatisfy { $0.tokens == nil })
         #expect(dataset.rungs == [0, 1, 2, 3] && dataset.jobs == [1, 2, 3, 4])
@@ -54,7 +54,7 @@ struct LadderAnalysisTests {
         #expect(dataset.warnings.contains { $0.contains("reported no loss or acc") })
         var configuration = LadderFitConfiguration()
         configuration.bootstrapResamples = 20
-        configuration.form = dataset.form
+        configuration.forms = dataset.forms
         let fit = try LadderFitter(configuration: configuration).fit(dataset.observations, targets: dataset.predictableTargets)
         let record = LadderFitRecord(sweep: 1, dataset: dataset, fit: fit, maxIntervalWidth: nil)
         #expect(record.metric == "acc")
@@ -70,7 +70,7 @@ struct LadderAnalysisTests {
             1.5 + 40 / pow(n, 0.4) + 40 / pow(d!, 0.4)
         }
         let dataset = try LadderAnalysis(ladder: ladder).dataset(metric: "loss", results: results)
-        #expect(dataset.form == .compute)
+        #expect(dataset.forms == [.compute])
         let target = try #require(dataset.predictableTargets.first)
         #expect(abs(target.parameters / (1000 * 64 * 64) - 1) < 1e-9)
         // D = 25 × width = 25 × (N/1000)^0.5.
@@ -83,10 +83,10 @@ struct LadderAnalysisTests {
         let ladder = try Self.ladder("  size: width\n  rungs: [10, 20, 40, 80, 160, 320]\n  budget: {parameter: steps, per_param: 20}\n  targets: [640]\n")
         var results = Self.results([10, 20, 40, 80, 160, 320], budgets: [200, 900, 800, 1600, 9000, 6400]) { n, d in 1 + 5 / pow(n, 0.3) + 5 / pow(d!, 0.3) }
         let dataset = try LadderAnalysis(ladder: ladder).dataset(metric: "loss", results: results)
-        #expect(dataset.form == .joint)
+        #expect(dataset.forms == [.joint, .equalExponents])
         #expect(dataset.predictableTargets.first.map { $0.tokens == 20 * 640 } == true)
         // A requested form wins.
-        #expect(try LadderAnalysis(ladder: ladder).dataset(metric: "loss", results: results, form: .compute).form == .compute)
+        #expect(try LadderAnalysis(ladder: ladder).dataset(metric: "loss", results: results, form: .compute).forms == [.compute])
         // Failed jobs and jobs without the metric are left out, and said so.
         results[5].state = .stopped
         results[4].finalMetrics = [:]
@@ -126,7 +126,8 @@ struct LadderAnalysisTests {
         let ladder = try Self.ladder("  size: width\n  rungs: [16, 32, 64, 128, 256]\n  targets: [512, 1024]\n  metrics: [loss]\n  adaptive: {max_interval_width: 0.05}\n")
         let results = Self.results([16, 32, 64, 128]) { n, _ in 2 + 10 / pow(n, 0.5) }
         let dataset = try LadderAnalysis(ladder: ladder).dataset(metric: "loss", results: results)
-        var configuration = LadderFitConfiguration(form: dataset.form)
+        var configuration = LadderFitConfiguration()
+        configuration.forms = dataset.forms
         configuration.bootstrapResamples = 50
         let fit = try LadderFitter(configuration: configuration).fit(dataset.observations, targets: dataset.predictableTargets)
         #expect(abs(fit.predictions[0].loss.value / (2 + 10 / pow(512, 0.5)) - 1) < 1e-3)

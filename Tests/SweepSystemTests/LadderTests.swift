@@ -138,4 +138,49 @@ extension SystemTests {
                 "SELECT count(*)::bigint FROM sweep.jobs WHERE sweep_id = \(sweep) AND state = 'cancelled' AND attempt > 0", as: Int64.self) == 0)
         }
     }
+
+    /// `sweep ladder fit --csv` on points of Hoffmann et al.'s law (α = 0.34, β = 0.28): by
+    /// default it weighs the joint law against the equal-exponent one, says which predicted
+    /// the largest model better (the joint law, which alone can fit two exponents), and fits
+    /// that; `--form equal-exponents` fits that form alone.
+    @Test("sweep ladder fit --csv weighs the joint and equal-exponent laws and says which it kept")
+    func ladderFitChoosesTheForm() async throws {
+        try await Cluster.run { cluster in
+            let law = { (n: Double, d: Double) in 1.69 + 406.4 / pow(n, 0.34) + 410.7 / pow(d, 0.28) }
+            var csv = "run,params,tokens,loss\n"
+            for size in [1e7, 2e7, 5e7, 1e8, 2e8, 4e8] {
+                for ratio in [5.0, 10, 20, 40, 80] { csv += "r\(size)-\(ratio),\(size),\(size * ratio),\(law(size, size * ratio))\n" }
+            }
+            let file = "\(cluster.directory)/ladder.csv"
+            try csv.write(toFile: file, atomically: true, encoding: .utf8)
+            let common = ["ladder", "fit", "--csv", file, "--tokens-column", "tokens", "--target", "7B:140B", "--resamples", "20"]
+
+            let automatic = try await cluster.runToEnd("ladder-fit-auto", common)
+            #expect(automatic.status == 0, "\(automatic.output)")
+            #expect(automatic.output.contains("form joint chosen: predicting the 400M model (5 points) from the smaller ones"), "\(automatic.output)")
+
+            let json = try await cluster.runToEnd("ladder-fit-json", common + ["--format", "json"])
+            #expect(json.status == 0, "\(json.output)")
+            let start = json.output.firstIndex(of: "{") ?? json.output.startIndex
+            let document = try JSONSerialization.jsonObject(with: Data(json.output[start...].utf8)) as? [String: Any]
+            let fit = (document?["tasks"] as? [[String: Any]])?.first?["fit"] as? [String: Any]
+            #expect(fit?["form"] as? String == "joint")
+            let candidates = (fit?["formSelection"] as? [String: Any])?["candidates"] as? [[String: Any]]
+            #expect(candidates?.compactMap { $0["form"] as? String } == ["joint", "equal-exponents"])
+            #expect(candidates?.compactMap { $0["heldOutError"] as? Double }.count == 2)
+            let predicted = (((fit?["predictions"] as? [[String: Any]])?.first?["loss"] as? [String: Any])?["value"] as? Double) ?? 0
+            #expect(abs(predicted / law(7e9, 140e9) - 1) < 0.005, "\(predicted) against \(law(7e9, 140e9))")
+
+            let equal = try await cluster.runToEnd("ladder-fit-equal", common + ["--form", "equal-exponents"])
+            #expect(equal.status == 0, "\(equal.output)")
+            #expect(!equal.output.contains("chosen"), "\(equal.output)")
+            let formula = equal.output.split(separator: "\n").first { $0.hasPrefix("loss law") }.map(String.init) ?? ""
+            let exponents = formula.split(separator: "^").dropFirst().map { $0.prefix { $0.isNumber || $0 == "." } }
+            #expect(exponents.count == 2 && exponents[0] == exponents[1], "\(formula)")
+
+            let refused = try await cluster.runToEnd("ladder-fit-bad-form", common + ["--form", "quadratic"])
+            #expect(refused.status != 0)
+            #expect(refused.output.contains("equal-exponents"), "\(refused.output)")
+        }
+    }
 }

@@ -45,8 +45,10 @@ public struct LadderDataset: Sendable {
     public var metric: String
     /// A task: the metric predicted in two steps through `metric` (nil for a loss metric).
     public var task: String?
-    /// The loss law's form.
-    public var form: LossLawForm
+    /// The loss law's forms to weigh, the first preferred on a tie (see
+    /// ``LadderFitConfiguration/forms``): one form, or for `joint` the automatic choice
+    /// between it and `equal-exponents`.
+    public var forms: [LossLawForm]
     /// One point per finished job that reported the metric.
     public var observations: [LadderObservation]
     /// The job of each point.
@@ -71,7 +73,8 @@ public struct LadderDataset: Sendable {
 /// - D, a point's budget (tokens or steps): the value of `ladder.budget.parameter` in the
 ///   job's parameters; none without a budget.
 /// - The form: `parameters` (E + A/N^α) without budgets; with budgets, `joint`
-///   (E + A/N^α + B/D^β) when the points hold at least six (N, D) pairs off one power-law
+///   (E + A/N^α + B/D^β, or E + A/N^α + B/D^α when that predicts the largest rung from the
+///   smaller ones better) when the points hold at least six (N, D) pairs off one power-law
 ///   line, else `compute` (E + A/C^α, C = 6·N·D): along a ladder whose budget grows as a
 ///   power of N, N and D cannot be told apart, and one term in C captures both.
 /// - A target's N: its size value when every rung's N equals its size value; otherwise
@@ -136,7 +139,7 @@ public struct LadderAnalysis: Sendable {
             throw LadderAnalysisError(.notEnoughRungs, "\(metric): \(rungs.count) of the ladder's \(ladder.rungs.count) rungs have finished jobs that reported it; a fit needs at least \(Self.minimumRungs)")
         }
         let hasTokens = observations.allSatisfy { $0.tokens != nil }
-        let form = requestedForm ?? Self.defaultForm(observations)
+        let forms = requestedForm.map { [$0] } ?? Self.defaultForms(observations)
         // Per rung: the geometric mean of its points' N and D, for placing the targets.
         var rungParameters: [Int: Double] = [:], rungTokens: [Int: Double] = [:]
         for rung in rungs {
@@ -145,7 +148,14 @@ public struct LadderAnalysis: Sendable {
             if hasTokens { rungTokens[rung] = Self.geometricMean(points.compactMap(\.tokens)) }
         }
         let targets = ladder.targets.map { placeTarget($0, rungs: rungs, parameters: rungParameters, tokens: hasTokens ? rungTokens : nil) }
-        return LadderDataset(metric: metric, task: task, form: form, observations: observations, jobs: jobs, rungs: rungs, targets: targets, warnings: warnings)
+        return LadderDataset(metric: metric, task: task, forms: forms, observations: observations, jobs: jobs, rungs: rungs, targets: targets, warnings: warnings)
+    }
+
+    /// The default forms for these points: the default form, and for `joint` its
+    /// equal-exponent variant too, the fit keeping whichever predicts the largest rung better.
+    public static func defaultForms(_ observations: [LadderObservation]) -> [LossLawForm] {
+        let form = defaultForm(observations)
+        return form == .joint ? LadderFitConfiguration.automaticForms : [form]
     }
 
     /// The default form for these points (see the type's documentation).

@@ -36,7 +36,7 @@ extension LadderFitRecord {
             var element = Prediction(target: .object(target.sizes), label: target.label, warnings: target.note.map { [$0] } ?? [])
             if target.target != nil, let prediction = remaining.popFirst() {
                 element.parameters = prediction.target.parameters
-                element.tokens = dataset.form.needsTokens || dataset.observations.first?.tokens != nil ? prediction.target.tokens : nil
+                element.tokens = dataset.forms.contains(where: \.needsTokens) || dataset.observations.first?.tokens != nil ? prediction.target.tokens : nil
                 // A task's record predicts the task metric (step 2); a loss metric's, the loss.
                 let estimate = dataset.task == nil ? prediction.loss : prediction.accuracy ?? LadderEstimate(value: .nan)
                 element.value = estimate.value

@@ -84,6 +84,10 @@ public struct LossLawEnsemble: Sendable {
     public var seed: UInt64
     /// The number of points the resamples were drawn from.
     public var pointCount: Int
+    /// The forms that were weighed (the configured form first), so a reuse can be checked.
+    public var candidateForms: [LossLawForm]
+    /// How the form was chosen, when several were weighed.
+    public var selection: LossLawFormSelection?
 }
 
 /// The result of a ladder fit: the loss law, the optional accuracy link, their fit
@@ -91,6 +95,8 @@ public struct LossLawEnsemble: Sendable {
 public struct LadderFit: Sendable, Codable {
     /// The form of the loss law.
     public var form: LossLawForm
+    /// How the form was chosen, when several were weighed (`sweep ladder fit --form auto`).
+    public var formSelection: LossLawFormSelection?
     /// The loss law fitted to all points.
     public var lossLaw: LossLaw
     /// The loss law as a formula.
@@ -122,7 +128,7 @@ public struct LadderFit: Sendable, Codable {
     public var bootstrapLinks: [AccuracyLink] = []
 
     enum CodingKeys: String, CodingKey {
-        case form, lossLaw, lossFormula, lossReport, accuracyLink, accuracyFormula, accuracyReport
+        case form, formSelection, lossLaw, lossFormula, lossReport, accuracyLink, accuracyFormula, accuracyReport
         case fittedRange, predictions, intervalLevel, bootstrapResamples, successfulResamples, warnings
     }
 }

@@ -2,6 +2,10 @@
 public struct LadderFitConfiguration: Sendable, Hashable, Codable {
     /// The loss law to fit.
     public var form: LossLawForm = .joint
+    /// Other forms to weigh against `form`: when not empty, the fit keeps whichever of them
+    /// best predicts the ladder's largest model from its smaller ones
+    /// (``LossLawFormSelection``), and `form` on a tie.
+    public var alternativeForms: [LossLawForm] = []
     /// The Huber threshold on log-loss residuals; Hoffmann et al. (2022) use 1e-3, which is
     /// close to least absolute deviations and so robust to a few bad runs.
     public var huberDelta = 1e-3
@@ -33,6 +37,21 @@ public struct LadderFitConfiguration: Sendable, Hashable, Codable {
     public init(form: LossLawForm) {
         self.form = form
     }
+
+    /// `form` followed by `alternativeForms`: the forms weighed, the first winning ties.
+    /// Setting it to one form fits that form; an empty list is ignored.
+    public var forms: [LossLawForm] {
+        get { [form] + alternativeForms }
+        set {
+            guard let first = newValue.first else { return }
+            form = first
+            alternativeForms = Array(newValue.dropFirst())
+        }
+    }
+
+    /// The forms `sweep ladder fit --form auto` weighs for points with token counts: the
+    /// joint law of Hoffmann et al. and its equal-exponent variant.
+    public static let automaticForms: [LossLawForm] = [.joint, .equalExponents]
 
     /// Checks the settings; throws ``LadderFitError`` naming the bad one.
     public func validate() throws {

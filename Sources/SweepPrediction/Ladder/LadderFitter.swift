@@ -21,7 +21,8 @@ public struct LadderFitter: Sendable {
     public func fitLossLaw(_ observations: [LadderObservation]) throws -> LossLawEnsemble {
         try configuration.validate()
         let fitter = LossLawFitter(configuration: configuration)
-        let problem = try LossLawFitter.Problem(observations, form: configuration.form)
+        let selection = selectForm(observations)
+        let problem = try LossLawFitter.Problem(observations, form: selection?.chosen ?? configuration.form)
         let ranked = fitter.rankedStarts(problem, points: problem.points)
         guard let best = fitter.solve(problem, points: problem.points, starts: Array(ranked.prefix(configuration.startCount))) else {
             throw LadderFitError(.noConvergence, "no starting point gave a finite loss law for these \(observations.count) points; check for outliers or fit a simpler form")
@@ -42,7 +43,7 @@ public struct LadderFitter: Sendable {
         }
         return LossLawEnsemble(
             law: law, report: Self.lossReport(law, observations), bootstrapLaws: bootstrapLaws,
-            seed: configuration.seed, pointCount: observations.count)
+            seed: configuration.seed, pointCount: observations.count, candidateForms: candidateForms, selection: selection)
     }
 
     /// Fits the ladder and predicts every target.
@@ -55,7 +56,7 @@ public struct LadderFitter: Sendable {
         try configuration.validate()
         let ensemble: LossLawEnsemble
         if let lossLaws, lossLaws.pointCount == observations.count, lossLaws.seed == configuration.seed,
-            lossLaws.bootstrapLaws.count == configuration.bootstrapResamples, lossLaws.law.form == configuration.form
+            lossLaws.bootstrapLaws.count == configuration.bootstrapResamples, lossLaws.candidateForms == candidateForms
         {
             ensemble = lossLaws
         } else {
@@ -114,7 +115,7 @@ public struct LadderFitter: Sendable {
                 lossSamples.append(sample)
             }
             successful = lossSamples.count
-            var warnings = Self.extrapolationWarnings(target, range: range, form: configuration.form, configuration: configuration)
+            var warnings = Self.extrapolationWarnings(target, range: range, form: ensemble.law.form, configuration: configuration)
             var accuracy: LadderEstimate?
             if let link, let accuracyReport {
                 accuracy = estimate(link.accuracy(loss: loss), samples: accuracySamples)
@@ -138,7 +139,7 @@ public struct LadderFitter: Sendable {
             warnings.append("the loss law misses a fitted point by \(LadderFormat.number(100 * ensemble.report.maxAbsoluteRelativeError))%; the form may not suit these points")
         }
         return LadderFit(
-            form: configuration.form, lossLaw: ensemble.law, lossFormula: ensemble.law.description, lossReport: ensemble.report,
+            form: ensemble.law.form, formSelection: ensemble.selection, lossLaw: ensemble.law, lossFormula: ensemble.law.description, lossReport: ensemble.report,
             accuracyLink: link, accuracyFormula: link?.description, accuracyReport: accuracyReport,
             fittedRange: range, predictions: predictions, intervalLevel: configuration.intervalLevel,
             bootstrapResamples: configuration.bootstrapResamples, successfulResamples: successful, warnings: warnings,

@@ -32,6 +32,10 @@ public enum LadderVariable: String, Sendable, Hashable, Codable, CaseIterable {
 public enum LossLawForm: String, Sendable, Hashable, Codable, CaseIterable {
     /// L(N, D) = E + A/N^α + B/D^β (Hoffmann et al. 2022).
     case joint
+    /// L(N, D) = E + A/N^α + B/D^α: the joint law with one exponent for both terms, as Gadre
+    /// et al. (2024) fit it to predict over-trained runs. One parameter fewer than `joint`,
+    /// so it extrapolates more steadily from a few sizes.
+    case equalExponents = "equal-exponents"
     /// L(N) = E + A/N^α.
     case parameters
     /// L(D) = E + B/D^β.
@@ -42,7 +46,7 @@ public enum LossLawForm: String, Sendable, Hashable, Codable, CaseIterable {
     /// The variables of the form's power-law terms, in order.
     public var variables: [LadderVariable] {
         switch self {
-        case .joint: [.parameters, .tokens]
+        case .joint, .equalExponents: [.parameters, .tokens]
         case .parameters: [.parameters]
         case .tokens: [.tokens]
         case .compute: [.compute]
@@ -51,6 +55,13 @@ public enum LossLawForm: String, Sendable, Hashable, Codable, CaseIterable {
 
     /// Whether the form needs each point's training tokens.
     public var needsTokens: Bool { variables.contains(.tokens) || variables.contains(.compute) }
+
+    /// Whether every term has the same exponent.
+    public var sharesExponent: Bool { self == .equalExponents }
+
+    /// The number of fitted parameters: E, and each term's coefficient and exponent (one
+    /// exponent for all terms when they share it).
+    public var parameterCount: Int { 1 + variables.count + (sharesExponent ? 1 : variables.count) }
 }
 
 /// One power-law term `coefficient / variable^exponent` of a loss law.

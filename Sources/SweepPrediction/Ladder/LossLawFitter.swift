@@ -7,8 +7,26 @@ import Foundation
 /// so E, A, B stay positive without constraints, and the Huber penalty of log L̂ − log L is
 /// minimised from the best points of a grid of starts. Each variable is centred on the log
 /// of its geometric mean, which makes one grid fit sizes from thousands to trillions.
+///
+/// The parameter vector is (e, a₁, α₁, a₂, α₂, …), or (e, a₁, a₂, …, α) when the form's
+/// terms share one exponent (``Layout``).
 struct LossLawFitter: Sendable {
     var configuration: LadderFitConfiguration
+
+    /// Where each term's coefficient and exponent sit in the parameter vector.
+    struct Layout: Sendable {
+        var termCount: Int
+        var sharedExponent: Bool
+
+        init(_ form: LossLawForm) {
+            termCount = form.variables.count
+            sharedExponent = form.sharesExponent
+        }
+
+        var width: Int { 1 + termCount + (sharedExponent ? 1 : termCount) }
+        func coefficient(_ term: Int) -> Int { sharedExponent ? 1 + term : 1 + 2 * term }
+        func exponent(_ term: Int) -> Int { sharedExponent ? 1 + termCount : 2 + 2 * term }
+    }
 
     /// The fitted parameter vector (e, a₁, α₁, …) and its Huber objective.
     struct Solution: Sendable {
@@ -39,11 +57,12 @@ struct LossLawFitter: Sendable {
         var logMinimumLoss: Double
         var logMeanLoss: Double
 
-        var parameterCount: Int { 1 + 2 * form.variables.count }
+        var parameterCount: Int { form.parameterCount }
+        var layout: Layout { Layout(form) }
 
         init(_ observations: [LadderObservation], form: LossLawForm) throws {
             self.form = form
-            let needed = 1 + 2 * form.variables.count + 1
+            let needed = form.parameterCount + 1
             guard observations.count >= needed else {
                 throw LadderFitError(.tooFewPoints, "a \(form.rawValue) loss law has \(needed - 1) parameters and needs at least \(needed) points, found \(observations.count)")
             }
@@ -87,10 +106,15 @@ struct LossLawFitter: Sendable {
 
         /// Lower and upper bounds of (e, a₁, α₁, …).
         func bounds(exponents: ClosedRange<Double>) -> (lower: [Double], upper: [Double]) {
-            var lower = [logMinimumLoss - 12], upper = [logMinimumLoss + 0.5]
-            for _ in form.variables {
-                lower += [logMeanLoss - 25, exponents.lowerBound]
-                upper += [logMeanLoss + 15, exponents.upperBound]
+            let layout = layout
+            var lower = [Double](repeating: 0, count: layout.width), upper = lower
+            lower[0] = logMinimumLoss - 12
+            upper[0] = logMinimumLoss + 0.5
+            for term in form.variables.indices {
+                lower[layout.coefficient(term)] = logMeanLoss - 25
+                upper[layout.coefficient(term)] = logMeanLoss + 15
+                lower[layout.exponent(term)] = exponents.lowerBound
+                upper[layout.exponent(term)] = exponents.upperBound
             }
             return (lower, upper)
         }
@@ -102,6 +126,10 @@ struct LossLawFitter: Sendable {
             let aValues = [0.03, 0.1, 0.3, 1.0].map { logMeanLoss + log($0) }
             let exponentValues = [0.1, 0.3, 0.6, 1.0, 1.5].map { min(max($0, exponents.lowerBound), exponents.upperBound) }
             var starts: [[Double]] = eValues.map { [$0] }
+            if form.sharesExponent {
+                for _ in form.variables { starts = starts.flatMap { start in aValues.map { start + [$0] } } }
+                return starts.flatMap { start in exponentValues.map { start + [$0] } }
+            }
             for _ in form.variables {
                 var extended: [[Double]] = []
                 for start in starts { for a in aValues { for exponent in exponentValues { extended.append(start + [a, exponent]) } } }
@@ -112,9 +140,10 @@ struct LossLawFitter: Sendable {
 
         /// The law a parameter vector stands for, in the data's own units.
         func law(_ parameters: [Double]) -> LossLaw {
+            let layout = layout
             var terms: [PowerLawTerm] = []
             for (index, variable) in form.variables.enumerated() {
-                let a = parameters[1 + 2 * index], exponent = parameters[2 + 2 * index]
+                let a = parameters[layout.coefficient(index)], exponent = parameters[layout.exponent(index)]
                 // eᵃ·exp(−α(log v − c)) = e^(a + α·c) / v^α.
                 terms.append(PowerLawTerm(variable: variable, coefficient: exp(a + exponent * centers[index]), exponent: exponent))
             }
@@ -123,16 +152,16 @@ struct LossLawFitter: Sendable {
     }
 
     /// The model of `points` for the optimiser: residuals log L̂ − log L and their Jacobian.
-    static func model(_ points: Points) -> LadderOptimizer.Model {
-        let termCount = points.logVariables.count
-        let width = 1 + 2 * termCount
+    static func model(_ points: Points, layout: Layout) -> LadderOptimizer.Model {
+        let termCount = layout.termCount
+        let width = layout.width
         return { parameters, residuals, jacobian in
             var exponents = [Double](repeating: 0, count: termCount)
             for point in 0..<points.count {
                 // Log-sum-exp with the largest exponent factored out, for stability.
                 var largest = parameters[0]
                 for term in 0..<termCount {
-                    exponents[term] = parameters[1 + 2 * term] - parameters[2 + 2 * term] * points.logVariables[term][point]
+                    exponents[term] = parameters[layout.coefficient(term)] - parameters[layout.exponent(term)] * points.logVariables[term][point]
                     largest = max(largest, exponents[term])
                 }
                 let irreducible = exp(parameters[0] - largest)
@@ -144,10 +173,13 @@ struct LossLawFitter: Sendable {
                 residuals[point] = largest + log(sum) - points.logLoss[point]
                 let row = point * width
                 jacobian[row] = irreducible / sum
+                if layout.sharedExponent { jacobian[row + layout.exponent(0)] = 0 }
                 for term in 0..<termCount {
                     let share = exponents[term] / sum
-                    jacobian[row + 1 + 2 * term] = share
-                    jacobian[row + 2 + 2 * term] = -share * points.logVariables[term][point]
+                    jacobian[row + layout.coefficient(term)] = share
+                    let derivative = -share * points.logVariables[term][point]
+                    // A shared exponent collects the derivative of every term.
+                    if layout.sharedExponent { jacobian[row + layout.exponent(term)] += derivative } else { jacobian[row + layout.exponent(term)] = derivative }
                 }
             }
         }
@@ -156,7 +188,7 @@ struct LossLawFitter: Sendable {
     /// Grid starts ordered by their objective on `points`, best first.
     func rankedStarts(_ problem: Problem, points: Points) -> [[Double]] {
         let optimizer = LadderOptimizer(huberDelta: configuration.huberDelta)
-        let model = Self.model(points)
+        let model = Self.model(points, layout: problem.layout)
         var residuals = [Double](repeating: 0, count: points.count)
         var jacobian = [Double](repeating: 0, count: points.count * problem.parameterCount)
         let scored = problem.grid(exponents: configuration.exponentRange).map { start -> (Double, [Double]) in
@@ -169,7 +201,7 @@ struct LossLawFitter: Sendable {
     /// The best solution from `starts`; nil when no start gives a finite objective.
     func solve(_ problem: Problem, points: Points, starts: [[Double]]) -> Solution? {
         let optimizer = LadderOptimizer(huberDelta: configuration.huberDelta)
-        let model = Self.model(points)
+        let model = Self.model(points, layout: problem.layout)
         let (lower, upper) = problem.bounds(exponents: configuration.exponentRange)
         var best: Solution?
         for start in starts {

@@ -63,7 +63,7 @@ struct LadderFitCommand: ParsableCommand {
     @Option(name: .long, help: "A size to predict, as N or N:D (such as 6.9B or 6.9e9:140e9); D defaults to 20×N tokens. Repeatable.")
     var target: [String] = []
 
-    @Option(name: .long, help: "The loss law: joint (E + A/N^α + B/D^β), parameters (E + A/N^α), tokens (E + B/D^β) or compute (E + A/C^α, C = 6ND). Default: joint with --tokens-column, parameters without.")
+    @Option(name: .long, help: "The loss law: joint (E + A/N^α + B/D^β), equal-exponents (E + A/N^α + B/D^α), parameters (E + A/N^α), tokens (E + B/D^β), compute (E + A/C^α, C = 6ND), or auto: joint or equal-exponents, whichever predicts the largest model from the smaller ones better. Default: auto with --tokens-column, parameters without.")
     var form: LadderFormArgument?
 
     @Option(name: .long, help: "Bootstrap resamples for the intervals (0 for none).")
@@ -89,12 +89,13 @@ struct LadderFitCommand: ParsableCommand {
     func run() throws {
         do {
             let input = try LadderInput.read(self)
-            var configuration = LadderFitConfiguration(form: form?.form ?? (tokensColumn == nil ? .parameters : .joint))
+            var configuration = LadderFitConfiguration()
+            configuration.forms = (form ?? (tokensColumn == nil ? .parameters : .auto)).forms
             configuration.bootstrapResamples = resamples
             configuration.intervalLevel = level
             configuration.seed = seed
             let targets = try target.map { text throws(LadderInputError) in try LadderTargetParser.parse(text) }
-            let groups = input.tasks.map { LadderReport.Group(name: $0.0, points: $0.1, targets: targets, form: configuration.form) }
+            let groups = input.tasks.map { LadderReport.Group(name: $0.0, points: $0.1, targets: targets, forms: configuration.forms) }
             let results = try LadderReport.fit(groups, configuration: configuration, source: csv)
             var output = StandardOutput()
             switch format {
@@ -111,11 +112,22 @@ struct LadderFitCommand: ParsableCommand {
     }
 }
 
-/// `--form` values: the loss-law forms of SweepPrediction.
+/// `--form` values: the loss-law forms of SweepPrediction, and `auto`.
 enum LadderFormArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
-    case joint, parameters, tokens, compute
+    case auto, joint, parameters, tokens, compute
+    case equalExponents = "equal-exponents"
 
-    var form: LossLawForm { LossLawForm(rawValue: rawValue)! }
+    /// The forms to weigh, the first preferred.
+    var forms: [LossLawForm] {
+        switch self {
+        case .auto: LadderFitConfiguration.automaticForms
+        case .joint: [.joint]
+        case .parameters: [.parameters]
+        case .tokens: [.tokens]
+        case .compute: [.compute]
+        case .equalExponents: [.equalExponents]
+        }
+    }
 }
 
 /// Target sizes written as N or N:D, each a number with an optional K, M, B or T suffix.

@@ -26,7 +26,7 @@ struct LadderShowCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Fit only this metric (repeatable; default: the ladder's metrics).")
     var metric: [String] = []
 
-    @Option(name: .long, help: "The loss law: joint, parameters, tokens or compute. Default: parameters without budgets; with budgets, joint when the points hold six (N, D) pairs off one power-law line, else compute.")
+    @Option(name: .long, help: "The loss law: joint, equal-exponents, parameters, tokens, compute, or auto (the default): parameters without budgets; with budgets, when the points hold six (N, D) pairs off one power-law line, joint or equal-exponents, whichever predicts the largest rung from the smaller ones better; else compute.")
     var form: LadderFormArgument?
 
     @Option(name: .long, help: "Bootstrap resamples for the intervals (0 for none).")
@@ -75,18 +75,18 @@ struct LadderShowCommand: AsyncParsableCommand {
             for (metric, task) in chosen {
                 let dataset: LadderDataset
                 do {
-                    dataset = try analysis.dataset(metric: metric, task: task, results: results, form: form?.form)
+                    dataset = try analysis.dataset(metric: metric, task: task, results: results, form: form.flatMap { $0 == .auto ? nil : $0.forms.first })
                 } catch {
                     throw LadderInputError("sweep '\(name)': error: \(error.message)")
                 }
                 let placed = dataset.targets.filter { $0.target != nil }
                 var notes = dataset.warnings
                 notes += dataset.targets.compactMap { target in target.note.map { "\(target.label): \($0)" } }
-                notes.append("\(dataset.observations.count) points from \(dataset.rungs.count) rungs (\(dataset.rungs.map(String.init).joined(separator: ", "))), form \(dataset.form.rawValue)")
+                notes.append("\(dataset.observations.count) points from \(dataset.rungs.count) rungs (\(dataset.rungs.map(String.init).joined(separator: ", "))), form \(dataset.forms.map(\.rawValue).joined(separator: " or "))")
                 if let task { notes.append("\(task) is predicted through \(metric): (N, D) → \(metric) → \(task)") }
                 groups.append(LadderReport.Group(
                     name: task ?? metric, points: dataset.observations, targets: dataset.predictableTargets, targetLabels: placed.map(\.label),
-                    form: dataset.form, notes: notes))
+                    forms: dataset.forms, notes: notes))
             }
             var configuration = LadderFitConfiguration()
             configuration.bootstrapResamples = resamples

@@ -13,6 +13,7 @@ enum LadderFitWriter {
             let loss = fit.lossReport
             output.write("loss law    \(fit.lossFormula)\n")
             output.write("            \(loss.pointCount) points, R² (log) \(format(loss.rSquaredLog, digits: 4)), mean |error| \(percent(loss.meanAbsoluteRelativeError)), max |error| \(percent(loss.maxAbsoluteRelativeError))\n")
+            if let selection = fit.formSelection { output.write("            form \(selection.summary)\n") }
             if let formula = fit.accuracyFormula, let accuracy = fit.accuracyReport {
                 output.write("accuracy    \(formula)\n")
                 output.write("            \(accuracy.pointCount) points, R² \(format(accuracy.rSquared, digits: 3)), RMSE \(format(accuracy.rootMeanSquareError, digits: 4)), max |error| \(format(accuracy.maxAbsoluteError, digits: 4))\n")

@@ -37,7 +37,7 @@ struct LadderPlot {
         switch fit.form {
         case .parameters: ("parameters N", { n, _ in n })
         case .tokens: ("tokens D", { _, d in d ?? 1 })
-        case .joint, .compute: ("compute C = 6·N·D (FLOPs)", { n, d in LadderCompute.flops(parameters: n, tokens: d ?? 1) })
+        case .joint, .equalExponents, .compute: ("compute C = 6·N·D (FLOPs)", { n, d in LadderCompute.flops(parameters: n, tokens: d ?? 1) })
         }
     }
 
@@ -51,7 +51,7 @@ struct LadderPlot {
         let sizes = points.map(\.parameters), tokens = points.compactMap(\.tokens)
         let targets = fit.predictions.map(\.target)
         switch fit.form {
-        case .joint:
+        case .joint, .equalExponents:
             var result: [Curve] = []
             for size in Set(sizes).sorted() {
                 let own = points.filter { $0.parameters == size }.compactMap(\.tokens)

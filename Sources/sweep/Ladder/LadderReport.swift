@@ -23,7 +23,8 @@ enum LadderReport {
         var points: [LadderObservation]
         var targets: [LadderTarget]
         var targetLabels: [String]?
-        var form: LossLawForm
+        /// The forms to weigh, the first preferred (``LadderFitConfiguration/forms``).
+        var forms: [LossLawForm]
         var notes: [String] = []
     }
 
@@ -31,15 +32,15 @@ enum LadderReport {
     static func fit(_ groups: [Group], configuration: LadderFitConfiguration, source: String, kind: String = "task") throws(LadderInputError) -> [LadderTaskFit] {
         var results: [LadderTaskFit] = []
         // Groups that share the loss points (one validation loss, many tasks) fit step 1 once.
-        var lawCache: [LossLawForm: [[LadderObservation]: LossLawEnsemble]] = [:]
+        var lawCache: [[LossLawForm]: [[LadderObservation]: LossLawEnsemble]] = [:]
         for group in groups {
             var settings = configuration
-            settings.form = group.form
+            settings.forms = group.forms
             let fitter = LadderFitter(configuration: settings)
             let lossPoints = group.points.map { LadderObservation(parameters: $0.parameters, tokens: $0.tokens, loss: $0.loss, run: $0.run) }
             do {
-                let laws = try lawCache[group.form]?[lossPoints] ?? fitter.fitLossLaw(lossPoints)
-                lawCache[group.form, default: [:]][lossPoints] = laws
+                let laws = try lawCache[group.forms]?[lossPoints] ?? fitter.fitLossLaw(lossPoints)
+                lawCache[group.forms, default: [:]][lossPoints] = laws
                 let fit = try fitter.fit(group.points, targets: group.targets, lossLaws: laws)
                 results.append(LadderTaskFit(task: group.name, points: group.points, fit: fit, targetLabels: group.targetLabels, notes: group.notes))
             } catch let error as LadderFitError {
