@@ -179,16 +179,37 @@ struct ReaderRoleTests {
         }
     }
 
-    @Test("through the owner's login (SET LOCAL ROLE), a statement can switch back to the owner: known issue")
-    func setRoleCanBeUndone() async throws {
+    @Test("through the owner's login, a statement runs inside sweep.reader_query and cannot switch back to the owner")
+    func ownerLoginCannotEscape() async throws {
         try await TestDatabase.withStore { store in
+            _ = try await Self.populate(store)
             let owner = try TestDatabase.serverURL().username
-            let who = try await store.readOnlyQuery("SELECT set_config('role', 'none', true) AS reset, current_user::text AS who")
-            withKnownIssue("""
-                SET LOCAL ROLE sweep_reader is undone by set_config('role', 'none', true) inside the statement,                 which then runs with the owner's rights (query_to_xml can read any table). `sweep query` avoids this                 path by logging in as sweep_reader (Unix socket or SWEEP_READER_URL); with only DATABASE_URL it still                 falls back to it.
-                """) {
-                #expect(who.rows.first?[1] != owner)
+            let who = try await store.readOnlyQuery("SELECT current_user::text AS who, session_user::text AS login")
+            #expect(who.rows == [["sweep_reader", owner]])
+            // SET LOCAL ROLE could be undone by the statement; inside the SECURITY DEFINER
+            // function PostgreSQL refuses it, directly or through another query.
+            for escape in [
+                "SELECT set_config('role', 'none', true) AS reset, current_user::text AS who",
+                "SELECT set_config('session_authorization', '\(owner)', true)",
+                "SELECT set_config('role', 'none', true), query_to_xml('SELECT count(*) FROM sweep.jobs', true, false, '')",
+                "SELECT query_to_xml('SELECT set_config(''role'', ''none'', true)', true, false, '')",
+            ] {
+                do {
+                    let result = try await store.readOnlyQuery(escape)
+                    Issue.record("\(escape) ran: \(result.rows)")
+                } catch let error as StoreError {
+                    #expect(error.code == .invalidQuery || error.code == .queryRefused, "\(error)")
+                    #expect(error.description.contains("cannot set parameter") || error.description.contains("permission denied"), "\(error)")
+                }
             }
+            // The function itself is the owner's alone, and runs as sweep_reader.
+            let owned = try await store.scalar(
+                "SELECT pg_get_userbyid(proowner)::text FROM pg_proc WHERE oid = 'sweep.reader_query(text)'::regprocedure", as: String.self)
+            #expect(owned == "sweep_reader")
+            let publicCanCall = try await store.scalar(
+                "SELECT has_function_privilege('public', 'sweep.reader_query(text)', 'EXECUTE')", as: Bool.self)
+            #expect(publicCanCall == false)
+            #expect(try await store.readOnlyQuery("SELECT count(*) AS jobs FROM results").rows == [["2"]])
         }
     }
 }

@@ -18,8 +18,11 @@ extension SweepStore {
     /// Runs exactly one read-only statement as `sweep_reader`, with a statement timeout,
     /// inside a READ ONLY transaction that is always rolled back. Writes, several statements
     /// and base tables are refused with a clear message.
-    /// When the store is connected as `sweep_reader` itself (`connectedAsReader`), no role
-    /// switch is needed and none can be undone by the statement.
+    /// When the store is connected as `sweep_reader` itself (`connectedAsReader`), the
+    /// statement runs as it is. Otherwise (the owner's login) it runs inside
+    /// `sweep.reader_query`, a SECURITY DEFINER function owned by `sweep_reader` (migration
+    /// 11), in which PostgreSQL refuses any change of role, so the statement cannot take the
+    /// owner's rights back.
     public func readOnlyQuery(_ sql: String, timeout: Duration = .seconds(30), connectedAsReader: Bool = false) async throws -> QueryResult {
         var statement = sql.trimmingCharacters(in: .whitespacesAndNewlines)
         while statement.hasSuffix(";") { statement = String(statement.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -28,17 +31,28 @@ extension SweepStore {
         guard ["select", "with", "values", "table"].contains(firstWord) else {
             throw StoreError(.queryRefused, "sweep query is read-only and runs one SELECT (or WITH, VALUES, TABLE) statement; '\(firstWord.uppercased())' is refused")
         }
-        let prefix = "SELECT r.n, e.key, e.value FROM (SELECT row_number() OVER () AS n, row_to_json(q) AS j FROM (\n"
-        let wrapped = prefix + statement + "\n) q) r CROSS JOIN LATERAL json_each_text(r.j) WITH ORDINALITY e ORDER BY r.n, e.ordinality"
+        let rowsAsJSON: String
+        let prefixLength: Int
+        var bindings = PostgresBindings()
+        if connectedAsReader {
+            let prefix = "SELECT row_number() OVER () AS n, row_to_json(q) AS j FROM (\n"
+            rowsAsJSON = prefix + statement + "\n) q"
+            prefixLength = "SELECT r.n, e.key, e.value FROM (".count + prefix.count
+        } else {
+            // The function wraps the statement as 'SELECT row_to_json(q) FROM (' || statement || '\n) q'.
+            rowsAsJSON = "SELECT row_number() OVER () AS n, j FROM sweep.reader_query($1) AS j"
+            prefixLength = "SELECT row_to_json(q) FROM (".count
+            bindings.append(statement)
+        }
+        let wrapped = "SELECT r.n, e.key, e.value FROM (" + rowsAsJSON + ") r CROSS JOIN LATERAL json_each_text(r.j) WITH ORDINALITY e ORDER BY r.n, e.ordinality"
         return try await client.withConnection { connection in
             try await connection.query("BEGIN READ ONLY" as PostgresQuery, logger: logger)
             do {
-                if !connectedAsReader { try await connection.query("SET LOCAL ROLE sweep_reader" as PostgresQuery, logger: logger) }
                 try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(max(1, timeout.milliseconds))"), logger: logger)
                 var columns: [String] = []
                 var rows: [[String?]] = []
                 var currentRow: Int64 = -1
-                for try await (row, key, value) in try await connection.query(PostgresQuery(unsafeSQL: wrapped), logger: logger).decode((Int64, String, String?).self) {
+                for try await (row, key, value) in try await connection.query(PostgresQuery(unsafeSQL: wrapped, binds: bindings), logger: logger).decode((Int64, String, String?).self) {
                     if row != currentRow {
                         currentRow = row
                         rows.append([])
@@ -51,7 +65,7 @@ extension SweepStore {
             } catch {
                 // The connection goes back to the pool: never leave it inside the transaction.
                 _ = try? await connection.query("ROLLBACK" as PostgresQuery, logger: logger)
-                if let error = error as? PSQLError { throw Self.explain(error, statement: statement, prefixLength: prefix.count) }
+                if let error = error as? PSQLError { throw Self.explain(error, statement: statement, prefixLength: prefixLength) }
                 throw error
             }
         }
@@ -61,6 +75,8 @@ extension SweepStore {
     static func explain(_ error: PSQLError, statement: String, prefixLength: Int) -> StoreError {
         let message = error.serverMessage
         switch error.sqlState {
+        case "42883" where message.contains("reader_query"), "42501" where message.contains("reader_query"):
+            return StoreError(.queryRefused, "sweep query cannot run as the read-only role sweep_reader through this login: sweep.reader_query is missing (the migration could not hand it to sweep_reader, see its notice) or not yours to call; log in as sweep_reader instead (SWEEP_READER_URL, docs/sql.md) (\(message))")
         case "42501":
             return StoreError(.queryRefused, "sweep query reads the views \(readableViews.joined(separator: ", ")) and nothing else (\(message))")
         case "25006":
@@ -68,7 +84,8 @@ extension SweepStore {
         case "57014":
             return StoreError(.queryRefused, "the query ran past its time limit and was cancelled; narrow it or raise --timeout")
         case "42601":
-            if let positionText = error.serverInfo?[.position], let position = Int(positionText) {
+            // A statement run by sweep.reader_query reports its position inside that function's query.
+            if let positionText = error.serverInfo?[.position] ?? error.serverInfo?[.internalPosition], let position = Int(positionText) {
                 let offset = position - 1 - prefixLength
                 let characters = Array(statement)
                 if offset >= 0, offset < characters.count, characters[offset] == ";" {
