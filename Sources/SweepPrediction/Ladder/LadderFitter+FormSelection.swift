@@ -21,8 +21,9 @@ public struct LossLawFormSelection: Sendable, Hashable, Codable {
     public var heldOutPoints: Int
     /// The forms weighed, the configured form first.
     public var candidates: [Candidate]
-    /// The form fitted: the candidate with the smallest held-out error; the configured form
-    /// on a tie or when no candidate could be scored.
+    /// The form fitted: the candidate with the smallest held-out error; the earlier
+    /// candidate on a tie (errors within a millionth of each other), and the configured form
+    /// when no candidate could be scored.
     public var chosen: LossLawForm
 
     /// A one-line account, such as `equal-exponents chosen: predicting the 412M model from
@@ -46,6 +47,9 @@ extension LadderFitter {
         for form in configuration.alternativeForms where !forms.contains(form) { forms.append(form) }
         return forms
     }
+
+    /// Held-out errors closer than this fraction of each other are a tie.
+    static let tieTolerance = 1e-6
 
     /// Chooses among ``candidateForms`` by fitting each without the largest model and
     /// predicting it; nil when there is nothing to choose.
@@ -78,7 +82,8 @@ extension LadderFitter {
         var chosen = configuration.form
         var best = Double.infinity
         for candidate in candidates {
-            if let error = candidate.heldOutError, error < best {
+            // Errors equal to rounding (two fits that reached the same law) are a tie.
+            if let error = candidate.heldOutError, error < best * (1 - Self.tieTolerance) {
                 best = error
                 chosen = candidate.form
             }
