@@ -178,6 +178,11 @@ extension SystemTests {
             let exponents = formula.split(separator: "^").dropFirst().map { $0.prefix { $0.isNumber || $0 == "." } }
             #expect(exponents.count == 2 && exponents[0] == exponents[1], "\(formula)")
 
+            // Without token counts, auto is the law in N alone.
+            let sizesOnly = try await cluster.runToEnd("ladder-fit-sizes", ["ladder", "fit", "--csv", file, "--form", "auto", "--target", "7B", "--resamples", "0"])
+            #expect(sizesOnly.status == 0, "\(sizesOnly.output)")
+            #expect(sizesOnly.output.contains("/N^") && !sizesOnly.output.contains("/D^") && !sizesOnly.output.contains("chosen"), "\(sizesOnly.output)")
+
             let refused = try await cluster.runToEnd("ladder-fit-bad-form", common + ["--form", "quadratic"])
             #expect(refused.status != 0)
             #expect(refused.output.contains("equal-exponents"), "\(refused.output)")

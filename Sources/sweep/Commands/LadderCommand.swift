@@ -63,7 +63,7 @@ struct LadderFitCommand: ParsableCommand {
     @Option(name: .long, help: "A size to predict, as N or N:D (such as 6.9B or 6.9e9:140e9); D defaults to 20×N tokens. Repeatable.")
     var target: [String] = []
 
-    @Option(name: .long, help: "The loss law: joint (E + A/N^α + B/D^β), equal-exponents (E + A/N^α + B/D^α), parameters (E + A/N^α), tokens (E + B/D^β), compute (E + A/C^α, C = 6ND), or auto: joint or equal-exponents, whichever predicts the largest model from the smaller ones better. Default: auto with --tokens-column, parameters without.")
+    @Option(name: .long, help: "The loss law: joint (E + A/N^α + B/D^β), equal-exponents (E + A/N^α + B/D^α), parameters (E + A/N^α), tokens (E + B/D^β), compute (E + A/C^α, C = 6ND), or auto (the default): with --tokens-column, joint or equal-exponents, whichever predicts the largest model from the smaller ones better; without it, parameters.")
     var form: LadderFormArgument?
 
     @Option(name: .long, help: "Bootstrap resamples for the intervals (0 for none).")
@@ -90,7 +90,9 @@ struct LadderFitCommand: ParsableCommand {
         do {
             let input = try LadderInput.read(self)
             var configuration = LadderFitConfiguration()
-            configuration.forms = (form ?? (tokensColumn == nil ? .parameters : .auto)).forms
+            // `auto` weighs laws in N and D; without token counts the only law is in N.
+            let chosen = form ?? .auto
+            configuration.forms = chosen == .auto && tokensColumn == nil ? [.parameters] : chosen.forms
             configuration.bootstrapResamples = resamples
             configuration.intervalLevel = level
             configuration.seed = seed
