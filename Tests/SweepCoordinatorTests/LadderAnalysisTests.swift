@@ -85,6 +85,16 @@ struct LadderAnalysisTests {
         let dataset = try LadderAnalysis(ladder: ladder).dataset(metric: "loss", results: results)
         #expect(dataset.forms == [.joint, .equalExponents])
         #expect(dataset.predictableTargets.first.map { $0.tokens == 20 * 640 } == true)
+        // Six points: without the largest rung only the four-parameter equal-exponent law can
+        // be fitted, so it is chosen, and the stored law says how.
+        var configuration = LadderFitConfiguration()
+        configuration.bootstrapResamples = 0
+        configuration.forms = dataset.forms
+        let fit = try LadderFitter(configuration: configuration).fit(dataset.observations, targets: dataset.predictableTargets)
+        #expect(fit.form == .equalExponents && fit.formSelection?.candidates.first?.heldOutError == nil)
+        let record = LadderFitRecord(sweep: 1, dataset: dataset, fit: fit, maxIntervalWidth: nil)
+        #expect(record.form == "equal-exponents")
+        #expect(record.lawJSON.contains("\"selection\":{") && record.lawJSON.contains("\"chosen\":\"equal-exponents\""), "\(record.lawJSON)")
         // A requested form wins.
         #expect(try LadderAnalysis(ladder: ladder).dataset(metric: "loss", results: results, form: .compute).forms == [.compute])
         // Failed jobs and jobs without the metric are left out, and said so.

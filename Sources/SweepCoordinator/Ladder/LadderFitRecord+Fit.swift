@@ -5,12 +5,14 @@ public import SweepStore
 
 /// The JSON documents of `sweep.ladder_fits` (migrations/0008_ladder_fits.sql).
 extension LadderFitRecord {
-    /// `law`: the formula and the fitted law.
+    /// `law`: the formula and the fitted law, and how its form was chosen when two were
+    /// weighed (`selection`: each candidate's error on the held-out largest rung).
     struct Law: Encodable {
         var formula: String
         var form: LossLawForm
         var irreducibleLoss: Double
         var terms: [PowerLawTerm]
+        var selection: LossLawFormSelection?
     }
 
     /// One element of `predictions`.
@@ -29,7 +31,7 @@ extension LadderFitRecord {
     /// The record of one metric's fit; `maxIntervalWidth` (the adaptive setting) decides
     /// `converged`.
     public init(sweep: Int64, dataset: LadderDataset, fit: LadderFit, maxIntervalWidth: Double?) {
-        let law = Law(formula: fit.lossFormula, form: fit.form, irreducibleLoss: fit.lossLaw.irreducibleLoss, terms: fit.lossLaw.terms)
+        let law = Law(formula: fit.lossFormula, form: fit.form, irreducibleLoss: fit.lossLaw.irreducibleLoss, terms: fit.lossLaw.terms, selection: fit.formSelection)
         var predictions: [Prediction] = []
         var remaining = fit.predictions[...]
         for target in dataset.targets {
