@@ -80,7 +80,8 @@ struct DatabaseOptions: ParsableArguments {
 extension DatabaseOptions {
     /// Runs `body` with a store logged in as `sweep_reader` where possible: through
     /// SWEEP_READER_URL, or the private server's Unix socket. Otherwise the owner's login is
-    /// used and the query switches role (see docs/sql.md). The flag says which.
+    /// used and the query runs inside `sweep.reader_query`, as sweep_reader (see docs/sql.md).
+    /// The flag says which.
     func withReader<Result: Sendable>(logger: Logger, _ body: @Sendable @escaping (SweepStore, Bool) async throws -> Result) async throws -> Result {
         let environment = ProcessInfo.processInfo.environment
         let owner = try resolve(logger: logger)
