@@ -138,4 +138,36 @@ struct MetricsTests {
             #expect(board.rows.map { $0[1] } == sweep.jobIDs.prefix(3).map { "\($0)" })
         }
     }
+
+    @Test("parameters named like the view's own columns get a param. prefix; durations over a day keep their days")
+    func clashingParameterNamesAndLongDurations() async throws {
+        try await TestDatabase.withStore { store in
+            let yaml = """
+                program: train.py
+                method: grid
+                metric: {name: val_loss, goal: minimize}
+                parameters:
+                  seed: {values: [7, 8]}
+                  state: {value: warm}
+                  x: {value: 1}
+
+                """
+            let sweep = try await store.submit("clash", yaml)
+            let view = sweep.record.resultsView
+            let columns = try await store.readOnlyQuery("SELECT * FROM \(view) LIMIT 1").columns
+            #expect(columns.contains("param.seed") && columns.contains("param.state") && columns.contains("x"), "\(columns)")
+            #expect(columns.filter { $0 == "seed" }.count == 1 && columns.filter { $0 == "state" }.count == 1, "\(columns)")
+            let seeds = try await store.readOnlyQuery("SELECT \"param.seed\", \"param.state\" FROM \(view) ORDER BY \"param.seed\"")
+            #expect(seeds.rows == [["7", "warm"], ["8", "warm"]])
+
+            // A run of 26 hours: the leaderboard's duration says "1 day 02:00:00".
+            let jobs = try await store.claim(limit: 1)
+            #expect(try await store.markRunning(job: jobs[0].id, attempt: 1) == .applied)
+            #expect(try await store.ingest([MetricPoint(job: jobs[0].id, attempt: 1, step: 1, name: "val_loss", value: 0.5)]) == 1)
+            #expect(try await store.complete(job: jobs[0].id, attempt: 1) == .applied)
+            try await store.execute("UPDATE sweep.jobs SET started_at = finished_at - interval '26 hours' WHERE id = \(jobs[0].id)")
+            let board = try await store.leaderboard(sweep: "clash", limit: 1)
+            #expect(board.rows.first?[9] == "1 day 02:00:00", "\(board.rows)")
+        }
+    }
 }
