@@ -57,6 +57,8 @@ struct LadderStoreTests {
                 """#
             newer.converged = true
             newer.warnings = ["few points"]
+            newer.form = "equal-exponents"
+            newer.lawJSON = #"{"formula": "L = 1 + 2/N^0.3", "selection": {"chosen": "equal-exponents", "heldOutPoints": 2}}"#
             let first = try await store.insertLadderFit(older)
             let second = try await store.insertLadderFit(newer)
             #expect(second > first)
@@ -75,6 +77,12 @@ struct LadderStoreTests {
             #expect(view.rows[0] == ["\(first)", "false", "width=128", "128", nil, "2", "1.9", "2.1", "0.1", "3", "6", "L = 1 + 2/N^0.3", "0.99", "false", "[]"])
             #expect(view.rows[1] == ["\(second)", "true", "width=128", "128", "800", "2", "1.99", "2.01", "0.01", "3", "6", "L = 1 + 2/N^0.3", "0.99", "true", #"["few points","far out"]"#])
             #expect(view.rows[2][2] == "width=256" && view.rows[2][5] == "NaN" && view.rows[2][6] == nil)
+            // How the form was chosen (migration 12): NULL when one form was fitted.
+            let forms = try await store.readOnlyQuery("""
+                SELECT form, form_selection ->> 'chosen' AS chosen, (form_selection ->> 'heldOutPoints')::integer AS held_out
+                FROM ladder_fits WHERE sweep = 'ladder-fits' ORDER BY fit_id, target_index
+                """)
+            #expect(forms.rows == [["parameters", nil, nil], ["equal-exponents", "equal-exponents", "2"], ["equal-exponents", "equal-exponents", "2"]])
         }
     }
 
