@@ -13,8 +13,8 @@ enum LadderSweepFiles {
         return 1.5 + 40 / pow(parameters, 0.4) + 40 / pow(tokens, 0.4)
     }
 
-    /// A ladder over `widths` with budgets 25 × width, targets 64 and 128.
-    static func ladder(widths: [Int], seeds: Int, noise: Double, sleep: Double, adaptive: Double? = nil) -> String {
+    /// A ladder over `widths` with budgets 25 × width (or `budgets`, one per rung), targets 64 and 128.
+    static func ladder(widths: [Int], seeds: Int, noise: Double, sleep: Double, adaptive: Double? = nil, budgets: [Int]? = nil) -> String {
         var text = """
             program: \(SweepFiles.quoted(program))
             method: grid
@@ -28,7 +28,7 @@ enum LadderSweepFiles {
               rungs: [\(widths.map(String.init).joined(separator: ", "))]
               budget:
                 parameter: steps
-                per_rung: [\(widths.map { String(25 * $0) }.joined(separator: ", "))]
+                per_rung: [\((budgets ?? widths.map { 25 * $0 }).map(String.init).joined(separator: ", "))]
               targets: [64, 128]
               metrics: [loss, val_loss]
 
@@ -102,6 +102,40 @@ extension SystemTests {
             let refused = try cluster.spawn("ladder-refused", ["ladder", "show", "no-ladder"])
             #expect(await refused.waitForExit(timeout: .seconds(60)) == 1)
             #expect(refused.logTail().contains("sweep 'no-ladder' has no 'ladder:' section"), "\(refused.logTail())")
+        }
+    }
+
+    /// Six rungs of one seed whose budgets do not grow as a power of N: the coordinator weighs
+    /// the joint law against the equal-exponent one. Without the largest rung, five points
+    /// cannot fit the joint law's five parameters but can the equal-exponent law's four, so
+    /// that law is chosen (the program's law has equal exponents, 0.4), and `ladder_fits`
+    /// records the choice.
+    @Test("A ladder with budgets off a power-law line: the coordinator chooses between the joint and equal-exponent laws and ladder_fits records why")
+    func ladderChoosesItsForm() async throws {
+        try await Cluster.run { cluster in
+            try await cluster.startCoordinator()
+            try cluster.startWorker("w1", slots: 6)
+            let sweep = try await cluster.submit("ladder-forms", yaml: LadderSweepFiles.ladder(
+                widths: [4, 6, 8, 12, 16, 24], seeds: 1, noise: 0, sleep: 0, budgets: [100, 300, 200, 600, 400, 1200]))
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
+            #expect(states == ["succeeded": 6])
+            try await cluster.waitUntil("a fit of every rung is stored", timeout: .seconds(20)) {
+                try await cluster.scalar(
+                    "SELECT count(*)::bigint FROM public.ladder_fits WHERE sweep = 'ladder-forms' AND metric = 'loss' AND latest AND rungs = 6",
+                    as: Int64.self) ?? 0 > 0
+            }
+            let rows = try await cluster.client.query("""
+                SELECT form, form_selection ->> 'chosen', form_selection -> 'candidates' -> 0 ->> 'form', predicted, target_params, target_tokens
+                FROM public.ladder_fits WHERE sweep = 'ladder-forms' AND metric = 'loss' AND latest ORDER BY target_index
+                """, logger: Cluster.logger)
+            var checked = 0
+            for try await (form, chosen, first, predicted, parameters, tokens) in rows.decode((String, String?, String?, Double, Double, Double).self) {
+                #expect(form == "equal-exponents" && chosen == "equal-exponents" && first == "joint")
+                let truth = 1.5 + 40 / pow(parameters, 0.4) + 40 / pow(tokens, 0.4)
+                #expect(abs(predicted / truth - 1) < 0.01, "predicted \(predicted), law \(truth) at N = \(parameters), D = \(tokens)")
+                checked += 1
+            }
+            #expect(checked == 2)
         }
     }
 
