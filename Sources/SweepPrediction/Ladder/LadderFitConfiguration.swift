@@ -38,10 +38,14 @@ public struct LadderFitConfiguration: Sendable, Hashable, Codable {
         self.form = form
     }
 
-    /// `form` followed by `alternativeForms`: the forms weighed, the first winning ties.
-    /// Setting it to one form fits that form; an empty list is ignored.
+    /// `form` followed by the `alternativeForms` not already listed: the forms weighed, the
+    /// first winning ties. Setting it to one form fits that form; an empty list is ignored.
     public var forms: [LossLawForm] {
-        get { [form] + alternativeForms }
+        get {
+            var forms = [form]
+            for alternative in alternativeForms where !forms.contains(alternative) { forms.append(alternative) }
+            return forms
+        }
         set {
             guard let first = newValue.first else { return }
             form = first

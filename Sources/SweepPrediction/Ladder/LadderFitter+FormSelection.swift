@@ -41,20 +41,13 @@ public struct LossLawFormSelection: Sendable, Hashable, Codable {
 }
 
 extension LadderFitter {
-    /// The forms weighed: the configured one first, then the alternatives not equal to it.
-    var candidateForms: [LossLawForm] {
-        var forms = [configuration.form]
-        for form in configuration.alternativeForms where !forms.contains(form) { forms.append(form) }
-        return forms
-    }
-
     /// Held-out errors closer than this fraction of each other are a tie.
     static let tieTolerance = 1e-6
 
-    /// Chooses among ``candidateForms`` by fitting each without the largest model and
+    /// Chooses among the configuration's ``LadderFitConfiguration/forms`` by fitting each without the largest model and
     /// predicting it; nil when there is nothing to choose.
     func selectForm(_ observations: [LadderObservation]) -> LossLawFormSelection? {
-        let forms = candidateForms
+        let forms = configuration.forms
         guard forms.count > 1, let largest = observations.map(\.parameters).max() else { return nil }
         let isHeldOut = { (observation: LadderObservation) in observation.parameters >= largest * (1 - 1e-9) }
         let training = observations.filter { !isHeldOut($0) }
@@ -64,8 +57,7 @@ extension LadderFitter {
         for form in forms {
             do {
                 let problem = try LossLawFitter.Problem(training, form: form)
-                let ranked = fitter.rankedStarts(problem, points: problem.points)
-                guard let solution = fitter.solve(problem, points: problem.points, starts: Array(ranked.prefix(configuration.startCount))) else {
+                guard let (solution, _) = fitter.fit(problem) else {
                     candidates.append(.init(form: form, heldOutError: nil, note: "no starting point converged without the largest model"))
                     continue
                 }

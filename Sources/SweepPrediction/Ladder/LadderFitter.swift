@@ -23,8 +23,7 @@ public struct LadderFitter: Sendable {
         let fitter = LossLawFitter(configuration: configuration)
         let selection = selectForm(observations)
         let problem = try LossLawFitter.Problem(observations, form: selection?.chosen ?? configuration.form)
-        let ranked = fitter.rankedStarts(problem, points: problem.points)
-        guard let best = fitter.solve(problem, points: problem.points, starts: Array(ranked.prefix(configuration.startCount))) else {
+        guard let (best, ranked) = fitter.fit(problem) else {
             throw LadderFitError(.noConvergence, "no starting point gave a finite loss law for these \(observations.count) points; check for outliers or fit a simpler form")
         }
         let law = problem.law(best.parameters)
@@ -43,7 +42,7 @@ public struct LadderFitter: Sendable {
         }
         return LossLawEnsemble(
             law: law, report: Self.lossReport(law, observations), bootstrapLaws: bootstrapLaws,
-            seed: configuration.seed, pointCount: observations.count, candidateForms: candidateForms, selection: selection)
+            seed: configuration.seed, pointCount: observations.count, candidateForms: configuration.forms, selection: selection)
     }
 
     /// Fits the ladder and predicts every target.
@@ -56,7 +55,7 @@ public struct LadderFitter: Sendable {
         try configuration.validate()
         let ensemble: LossLawEnsemble
         if let lossLaws, lossLaws.pointCount == observations.count, lossLaws.seed == configuration.seed,
-            lossLaws.bootstrapLaws.count == configuration.bootstrapResamples, lossLaws.candidateForms == candidateForms
+            lossLaws.bootstrapLaws.count == configuration.bootstrapResamples, lossLaws.candidateForms == configuration.forms
         {
             ensemble = lossLaws
         } else {

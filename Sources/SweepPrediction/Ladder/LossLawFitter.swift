@@ -198,6 +198,15 @@ struct LossLawFitter: Sendable {
         return scored.filter { $0.0.isFinite }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
+    /// The law of `problem` fitted to all its points from the best `startCount` grid starts,
+    /// with the ranked grid (the bootstrap refines from its head too); nil when no start
+    /// converges.
+    func fit(_ problem: Problem) -> (solution: Solution, ranked: [[Double]])? {
+        let ranked = rankedStarts(problem, points: problem.points)
+        guard let solution = solve(problem, points: problem.points, starts: Array(ranked.prefix(configuration.startCount))) else { return nil }
+        return (solution, ranked)
+    }
+
     /// The best solution from `starts`; nil when no start gives a finite objective.
     func solve(_ problem: Problem, points: Points, starts: [[Double]]) -> Solution? {
         let optimizer = LadderOptimizer(huberDelta: configuration.huberDelta)

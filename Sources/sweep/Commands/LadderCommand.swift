@@ -120,16 +120,7 @@ enum LadderFormArgument: String, ExpressibleByArgument, CaseIterable, Sendable {
     case equalExponents = "equal-exponents"
 
     /// The forms to weigh, the first preferred.
-    var forms: [LossLawForm] {
-        switch self {
-        case .auto: LadderFitConfiguration.automaticForms
-        case .joint: [.joint]
-        case .parameters: [.parameters]
-        case .tokens: [.tokens]
-        case .compute: [.compute]
-        case .equalExponents: [.equalExponents]
-        }
-    }
+    var forms: [LossLawForm] { LossLawForm(rawValue: rawValue).map { [$0] } ?? LadderFitConfiguration.automaticForms }
 }
 
 /// Target sizes written as N or N:D, each a number with an optional K, M, B or T suffix.
