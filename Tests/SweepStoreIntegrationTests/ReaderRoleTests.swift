@@ -60,6 +60,7 @@ struct ReaderRoleTests {
                 ("CREATE VIEW public.mine AS SELECT 1", ["42501"]),
                 ("CREATE TABLE sweep.scratch (id integer)", ["42501"]),
                 ("SELECT sweep.enforce_job_transition()", ["42501"]),
+                ("SELECT * FROM sweep.claim_for_slots('{}', NULL, ARRAY['w'], 30, 'h')", ["42501"]),
             ]
             for (sql, states) in refused {
                 let error = try await Self.asReader(store, sql)

@@ -6,55 +6,22 @@ import PostgresNIO
 // coordinator claims and records in small batches, and planning was then a large part of
 // the server's work per job (see BENCHMARKS.md).
 
-/// `claimJobs(forSlots:)`: single-slot, GPU-free jobs for one slot owner each.
+/// `claimJobs(forSlots:)`: single-slot, GPU-free jobs for one slot owner each, through
+/// `sweep.claim_for_slots` (migration 0013), which keeps one generic plan per connection: as
+/// a prepared statement of its own the claim was planned again on nearly every call.
 ///
 /// The eligible sweeps (active, with a kernel the workers have) are an array the jobs are
-/// filtered by, and the EXISTS is a one-time filter: with no eligible sweep nothing is
-/// scanned. With current statistics the planner reads `jobs_claimable` in order and stops
-/// after the first few jobs. With statistics from before a large submit (until autovacuum
-/// analyzes sweep.jobs) it instead fetches every queued job of the sweep through
-/// `jobs_by_sweep` and sorts them, about 10 ms per claim with 10,000 queued, whether the
-/// sweeps are joined or filtered like this (Benchmarks/store/claim-plan.sh).
+/// filtered by, and an EXISTS is a one-time filter: with no eligible sweep nothing is
+/// scanned. The plan reads `jobs_claimable` in order and stops after the jobs needed.
 struct ClaimForSlotsStatement: PostgresPreparedStatement {
     static let sql = """
-        WITH \(ctes { "$\($0)" })
-        SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM claimed ORDER BY priority DESC, id
+        SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus
+        FROM \(call { "$\($0)" })
         """
 
-    /// The statement's common table expressions, its parameter n written as `p(n)`: they end
-    /// in `claimed` (the jobs, each with its lease owner) and `recorded` (their attempt rows).
-    static func ctes(_ p: (Int) -> String) -> String {
-        """
-        locked AS (
-            SELECT j.id, j.priority
-            FROM sweep.jobs j
-            WHERE j.state = 'queued' AND j.scheduled_at <= now()
-              AND EXISTS (SELECT 1 FROM sweep.sweeps s WHERE s.state = 'active'
-                          AND (s.kernel IS NULL OR \(p(2))::text[] IS NULL OR s.kernel = ANY(\(p(2))::text[])))
-              AND j.sweep_id = ANY((SELECT array_agg(s.id) FROM sweep.sweeps s WHERE s.state = 'active'
-                                    AND (s.kernel IS NULL OR \(p(2))::text[] IS NULL OR s.kernel = ANY(\(p(2))::text[])))::bigint[])
-              AND j.slots = 1 AND j.gpus = 0 AND j.labels <@ \(p(1))::jsonb
-            ORDER BY j.priority DESC, j.id
-            LIMIT \(p(3))
-            FOR UPDATE OF j SKIP LOCKED
-        ), numbered AS (
-            SELECT id, row_number() OVER (ORDER BY priority DESC, id) AS n FROM locked
-        ), slots AS (
-            SELECT owner, n FROM unnest(\(p(4))::text[]) WITH ORDINALITY AS t(owner, n)
-        ), claimed AS (
-            UPDATE sweep.jobs j
-            SET state = 'leased', attempt = j.attempt + 1, lease_owner = slots.owner,
-                lease_expires_at = now() + make_interval(secs => \(p(5))::double precision)
-            FROM numbered JOIN slots USING (n)
-            WHERE j.id = numbered.id
-            RETURNING j.id, j.sweep_id, j.attempt, j.params::text AS params, j.seed, j.rung, j.config_hash,
-                      j.slots, j.gpus, j.lease_owner, j.priority
-        ), recorded AS (
-            INSERT INTO sweep.attempts (job_id, attempt, worker, host)
-            SELECT c.id, c.attempt, c.lease_owner, coalesce(w.host, \(p(6))::text)
-            FROM claimed c LEFT JOIN sweep.workers w ON w.id = c.lease_owner
-        )
-        """
+    /// The function call, its parameter n written as `p(n)`; its rows also carry `priority`.
+    static func call(_ p: (Int) -> String) -> String {
+        "sweep.claim_for_slots(\(p(1))::jsonb, \(p(2))::text[], \(p(3))::text[], \(p(4))::double precision, \(p(5))::text)"
     }
     typealias Row = (String, Int64, Int64, Int32, String, Int64, Int32?, String, Int32, Int32)
 
@@ -65,7 +32,7 @@ struct ClaimForSlotsStatement: PostgresPreparedStatement {
     var leaseSeconds: Double
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 6)
+        var bindings = PostgresBindings(capacity: 5)
         appendBindings(to: &bindings)
         return bindings
     }
@@ -73,7 +40,6 @@ struct ClaimForSlotsStatement: PostgresPreparedStatement {
     func appendBindings(to bindings: inout PostgresBindings) {
         bindings.append(labelsJSON)
         if let kernels { bindings.append(kernels) } else { bindings.appendNull() }
-        bindings.append(Int64(owners.count))
         bindings.append(owners)
         bindings.append(leaseSeconds)
         bindings.append(host)
@@ -147,7 +113,7 @@ struct RecordSuccessesStatement: PostgresPreparedStatement {
 struct RecordAndClaimStatement: PostgresPreparedStatement {
     static let sql = """
         WITH \(RecordSuccessesStatement.ctes { "$\($0)" }),
-        \(ClaimForSlotsStatement.ctes { "$\($0 + 5)" })
+        claimed AS (SELECT * FROM \(ClaimForSlotsStatement.call { "$\($0 + 5)" }))
         SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM (
             SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus, priority FROM claimed
             UNION ALL
@@ -161,7 +127,7 @@ struct RecordAndClaimStatement: PostgresPreparedStatement {
     var claim: ClaimForSlotsStatement
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 11)
+        var bindings = PostgresBindings(capacity: 10)
         record.appendBindings(to: &bindings)
         claim.appendBindings(to: &bindings)
         return bindings
