@@ -12,7 +12,8 @@ import SweepWire
 ///
 /// Only single-slot jobs without GPUs are kept ready, only for a worker whose recent jobs took
 /// less than `readyJobsBelow` from ASSIGN to RESULT (long jobs gain nothing from it and would
-/// keep jobs from workers that join later), at most one per slot, and none is kept longer than
+/// keep jobs from workers that join later), at most `readyJobsPerSlot` per slot (two by
+/// default), and none is kept longer than
 /// `readyHoldLimit`: older ones go back to the queue. Ready jobs go back to the queue, with no
 /// failure counted, when their worker drains, leaves, is presumed dead or says HELLO again,
 /// and when the coordinator shuts down. A coordinator that dies holding some leaves leases
@@ -29,7 +30,7 @@ extension Coordinator {
     func readyRoom(_ worker: WorkerState) -> Int {
         guard configuration.readyJobsBelow > .zero, !worker.draining, !stopping,
               let recent = worker.recentJobTime, recent < configuration.readyJobsBelow else { return 0 }
-        return max(0, worker.hello.slots - worker.ready.count)
+        return max(0, configuration.readyJobsPerSlot * worker.hello.slots - worker.ready.count)
     }
 
     /// Notes how long an attempt took from its ASSIGN to its RESULT (an exponentially weighted

@@ -119,6 +119,9 @@ extension SystemTests {
             } progress: { "the database never gave the worker more open attempts than the \(worker.holding.count) it holds" }
             let unsent = await worker.raw.next(within: .milliseconds(500), skipping: [.heartbeat, .ack]) { $0.command == .assign }
             #expect(unsent == nil, "an ASSIGN beyond the worker's free slots")
+            // At most two ready jobs per slot (the default --ready-jobs-per-slot).
+            let open = try await cluster.openAttempts(of: "quick")
+            #expect(open <= Int64(worker.holding.count + 2 * worker.slots), "\(open) open attempts for \(worker.holding.count) held and \(worker.slots) slots")
 
             // A RESULT frees a slot: the next ASSIGN comes, still never more than the slots.
             worker.succeed(try #require(worker.holding.first))

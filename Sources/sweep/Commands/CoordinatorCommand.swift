@@ -29,8 +29,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds a claim or write of the hot loop may take before it is abandoned as failed (a call stuck on a dead connection).")
     var databaseCallLimit = 15.0
 
-    @Option(name: .long, help: "Keep jobs ready (claimed ahead, up to one per slot, sent the moment a slot frees) for workers whose recent jobs took less than this many milliseconds; 0 turns it off.")
+    @Option(name: .long, help: "Keep jobs ready (claimed ahead, up to --ready-jobs-per-slot per slot, sent the moment a slot frees) for workers whose recent jobs took less than this many milliseconds; 0 turns it off.")
     var readyJobsBelowMs = 100
+
+    @Option(name: .long, help: "Ready jobs kept per slot of a worker with short jobs (see --ready-jobs-below-ms); 0 turns them off.")
+    var readyJobsPerSlot = 2
 
     @OptionGroup var curve: CoordinatorCurveOptions
 
@@ -50,6 +53,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         configuration.databaseCallLimit = .milliseconds(Int64(databaseCallLimit * 1000))
         guard readyJobsBelowMs >= 0 else { throw ValidationError("--ready-jobs-below-ms must be 0 (off) or more, got \(readyJobsBelowMs)") }
         configuration.readyJobsBelow = .milliseconds(readyJobsBelowMs)
+        guard readyJobsPerSlot >= 0 else { throw ValidationError("--ready-jobs-per-slot must be 0 (off) or more, got \(readyJobsPerSlot)") }
+        configuration.readyJobsPerSlot = readyJobsPerSlot
         try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger, allowListPath: curve.allowListPath)
     }
 }
