@@ -1,10 +1,16 @@
+import CZeroMQ
 import Foundation
 import Synchronization
 
-/// One ZeroMQ socket owned by a dedicated thread and bridged to async code: incoming
-/// messages arrive on an `AsyncStream`; `send` may be called from any task. The thread
-/// polls the socket and an in-process wake-up pair, so sends are delivered at once without
-/// ever touching the socket from another thread.
+/// One ZeroMQ socket bridged to async code: incoming messages arrive on an `AsyncStream`;
+/// `send` may be called from any task and sends at once, on the caller's thread.
+///
+/// libzmq sockets are not thread-safe, but a socket may move between threads across a full
+/// memory barrier: every use of this one happens under one lock. A reader thread waits on
+/// the socket's `ZMQ_FD` (without touching the socket) and receives what arrived. That
+/// descriptor is edge-like: a send takes the signal of messages that arrived meanwhile, so
+/// whoever holds the lock receives until nothing is waiting before letting go of it, and no
+/// message is left behind unsignalled. A send thus costs no hand-off to another thread.
 public final class SocketLoop: Sendable {
     /// Messages received, each a list of frames (a ROUTER's start with the sender's identity).
     public let incoming: AsyncStream<[[UInt8]]>
@@ -12,6 +18,7 @@ public final class SocketLoop: Sendable {
     public let boundEndpoints: [String]
 
     private let core: Core
+    private let onSendError: @Sendable (ZMQError, [[UInt8]]) -> Void
 
     /// Counters of what the loop did.
     public struct Statistics: Sendable, Equatable {
@@ -26,165 +33,187 @@ public final class SocketLoop: Sendable {
     /// Starts a loop for a socket of `kind` that binds and connects to the given endpoints.
     /// Throws when a bind or connect fails. `onSendError` hears about every dropped send;
     /// `onHandshakeFailure`, when given, about every connection whose handshake failed (a
-    /// socket monitor, on the loop's thread).
+    /// socket monitor, on the reader's thread).
     public init(
         context: ZMQContext, kind: SocketKind, options: SocketOptions = SocketOptions(),
         bind: [String] = [], connect: [String] = [],
         onSendError: @escaping @Sendable (ZMQError, [[UInt8]]) -> Void = { _, _ in },
         onHandshakeFailure: (@Sendable (HandshakeFailure) -> Void)? = nil
     ) throws {
-        let (stream, continuation) = AsyncStream<[[UInt8]]>.makeStream()
-        incoming = stream
-        let core = Core()
-        self.core = core
         let wakeEndpoint = "inproc://sweep-wake-\(UInt64.random(in: 0...UInt64.max))"
         let monitorEndpoint = "inproc://sweep-monitor-\(UInt64.random(in: 0...UInt64.max))"
-
-        // The thread creates and owns the socket; it reports how binding went before looping.
-        let started = DispatchSemaphore(value: 0)
-        let setup = Mutex<Result<[String], any Error>?>(nil)
-        let thread = Thread {
-            var socket: ZMQSocket?
-            var wake: ZMQSocket?
-            var monitor: ZMQSocket?
-            do {
-                let created = try ZMQSocket(context: context, kind: kind, options: options)
-                if onHandshakeFailure != nil {
-                    monitor = try created.monitor(monitorEndpoint, events: HandshakeFailure.monitoredEvents, context: context)
-                }
-                let bound = try bind.map { endpoint throws(ZMQError) in try created.bind(endpoint) }
-                for endpoint in connect { try created.connect(endpoint) }
-                let receiver = try ZMQSocket(context: context, kind: .pair)
-                try receiver.bind(wakeEndpoint)
-                let signal = try ZMQSocket(context: context, kind: .pair)
-                try signal.connect(wakeEndpoint)
-                core.shared.withLock { $0.signal = SignalSocket(signal) }
-                socket = created
-                wake = receiver
-                setup.withLock { $0 = .success(bound) }
-            } catch {
-                setup.withLock { $0 = .failure(error) }
-            }
-            started.signal()
-            guard let socket, let wake else {
-                monitor?.close()
-                continuation.finish()
-                return
-            }
-            core.run(socket: socket, wake: wake, monitor: monitor.map { ($0, onHandshakeFailure ?? { _ in }) },
-                     continuation: continuation, onSendError: onSendError)
+        let socket = try ZMQSocket(context: context, kind: kind, options: options)
+        let monitor = try onHandshakeFailure.map { _ throws(ZMQError) in
+            try socket.monitor(monitorEndpoint, events: HandshakeFailure.monitoredEvents, context: context)
         }
+        boundEndpoints = try bind.map { endpoint throws(ZMQError) in try socket.bind(endpoint) }
+        for endpoint in connect { try socket.connect(endpoint) }
+        let signalled = try socket.fileDescriptor()
+        let wake = try ZMQSocket(context: context, kind: .pair)
+        try wake.bind(wakeEndpoint)
+        let signal = try ZMQSocket(context: context, kind: .pair)
+        try signal.connect(wakeEndpoint)
+
+        let (stream, continuation) = AsyncStream<[[UInt8]]>.makeStream()
+        incoming = stream
+        self.onSendError = onSendError
+        let core = Core(socket: OwnedSocket(socket), signal: OwnedSocket(signal), continuation: continuation)
+        self.core = core
+        // Creating the thread is the memory barrier that hands these sockets over to it.
+        let reader = Reader(context: context, core: core, wake: OwnedSocket(wake), signalled: signalled,
+                            monitor: monitor.map { OwnedSocket($0) }, onHandshakeFailure: onHandshakeFailure ?? { _ in })
+        let thread = Thread { reader.run() }
         thread.name = "sweep.zmq"
         thread.start()
-        started.wait()
-        switch setup.withLock({ $0 }) {
-        case .success(let endpoints)?: boundEndpoints = endpoints
-        case .failure(let error)?: throw error
-        case nil: throw ZMQError(code: EINVAL, operation: "socket thread did not start")
-        }
     }
 
-    /// Queues a message for sending; returns false once the loop is closing.
+    /// Sends a message now (libzmq queues it for its I/O thread); returns false once the
+    /// loop is closing. A send that libzmq refuses (unroutable identity, full queue) is
+    /// counted and reported to `onSendError`.
     @discardableResult
     public func send(_ frames: [[UInt8]]) -> Bool {
-        core.shared.withLock { state in
-            guard !state.closing else { return false }
-            state.outbound.append(frames)
-            if state.outbound.count == 1 { state.signal?.wake() }
-            return true
+        let outcome = core.state.withLock { state -> ZMQError?? in
+            guard !state.closing, let socket = state.socket else { return .none }
+            var failure: ZMQError?
+            do throws(ZMQError) {
+                try socket.socket.send(frames, dontWait: true)
+                state.statistics.sent += 1
+            } catch {
+                state.statistics.sendFailures += 1
+                failure = error
+            }
+            // The send may have taken the signal of messages that arrived meanwhile.
+            core.receiveAll(&state, socket: socket.socket)
+            return .some(failure)
         }
+        guard let failure = outcome else { return false }
+        if let failure { onSendError(failure, frames) }
+        return true
     }
 
-    /// Stops the loop after sending what is queued; the incoming stream finishes.
+    /// Stops the loop: the socket is closed and the incoming stream finishes.
     public func close() {
-        core.shared.withLock { state in
+        core.state.withLock { state in
             guard !state.closing else { return }
             state.closing = true
-            state.signal?.wake()
+            state.signal?.socket.wake()
         }
     }
 
     /// What the loop has done so far.
-    public var stats: Statistics { core.statistics.withLock { $0 } }
+    public var stats: Statistics { core.state.withLock { $0.statistics } }
 
-    /// Whether the thread has ended.
-    public var isFinished: Bool { core.finished.withLock { $0 } }
+    /// Whether the reader thread has ended.
+    public var isFinished: Bool { core.state.withLock { $0.finished } }
 }
 
-/// The in-process socket that wakes the loop. Used only under the loop's lock, which makes
-/// the hand-over between threads that libzmq requires.
-private final class SignalSocket: @unchecked Sendable {
+/// A socket handed between threads; used only under `Core.state`'s lock or by the one thread
+/// that owns it.
+private final class OwnedSocket: @unchecked Sendable {
     let socket: ZMQSocket
     init(_ socket: ZMQSocket) { self.socket = socket }
-    func wake() { try? socket.send([[]], dontWait: true) }
 }
 
-/// The state the loop thread and the senders share.
+private extension ZMQSocket {
+    /// Wakes the reader through the in-process PAIR.
+    func wake() { try? send([[]], dontWait: true) }
+}
+
+/// The socket and what the senders and the reader share, behind one lock.
 private final class Core: Sendable {
-    struct Shared: ~Copyable {
-        var outbound: [[[UInt8]]] = []
+    struct State: ~Copyable {
+        var socket: OwnedSocket?
+        var signal: OwnedSocket?
         var closing = false
-        var signal: SignalSocket?
+        var finished = false
+        var statistics = SocketLoop.Statistics()
     }
 
-    let shared = Mutex(Shared())
-    let finished = Mutex(false)
-    let statistics = Mutex(SocketLoop.Statistics())
+    let state: Mutex<State>
+    let continuation: AsyncStream<[[UInt8]]>.Continuation
 
-    func run(socket: ZMQSocket, wake: ZMQSocket, monitor: (socket: ZMQSocket, handler: @Sendable (HandshakeFailure) -> Void)?,
-             continuation: AsyncStream<[[UInt8]]>.Continuation, onSendError: @Sendable (ZMQError, [[UInt8]]) -> Void) {
-        defer {
-            let signal = shared.withLock { state -> SignalSocket? in
-                let signal = state.signal
-                state.signal = nil
-                return signal
-            }
-            signal?.socket.close()
-            wake.close()
-            socket.close()
-            monitor?.socket.close()
-            continuation.finish()
-            finished.withLock { $0 = true }
+    init(socket: OwnedSocket, signal: OwnedSocket, continuation: AsyncStream<[[UInt8]]>.Continuation) {
+        state = Mutex(State(socket: socket, signal: signal))
+        self.continuation = continuation
+    }
+
+    /// Receives up to `limit` messages into the stream, in arrival order (callers hold the
+    /// lock); returns whether the socket has nothing more waiting.
+    @discardableResult
+    func receiveAll(_ state: inout State, socket: ZMQSocket, limit: Int = .max) -> Bool {
+        var count = 0
+        while count < limit {
+            guard let frames = try? socket.receive(dontWait: true) else { return true }
+            state.statistics.received += 1
+            continuation.yield(frames)
+            count += 1
         }
+        return false
+    }
+}
+
+/// The thread that waits for input and closes everything at the end.
+private final class Reader: Sendable {
+    /// Kept alive until the sockets are closed (a context's end waits for its sockets).
+    let context: ZMQContext
+    let core: Core
+    let wake: OwnedSocket
+    let signalled: Int32
+    let monitor: OwnedSocket?
+    let onHandshakeFailure: @Sendable (HandshakeFailure) -> Void
+
+    init(context: ZMQContext, core: Core, wake: OwnedSocket, signalled: Int32, monitor: OwnedSocket?,
+         onHandshakeFailure: @escaping @Sendable (HandshakeFailure) -> Void) {
+        self.context = context
+        self.core = core
+        self.wake = wake
+        self.signalled = signalled
+        self.monitor = monitor
+        self.onHandshakeFailure = onHandshakeFailure
+    }
+
+    func run() {
+        var items = [
+            zmq_pollitem_t(socket: nil, fd: signalled, events: Int16(ZMQ_POLLIN), revents: 0),
+            zmq_pollitem_t(socket: wake.socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
+        ]
+        if let monitor { items.append(zmq_pollitem_t(socket: monitor.socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)) }
         while true {
-            // Send everything queued, then wait for input or a wake-up.
-            let (batch, closing) = shared.withLock { state in
-                let batch = state.outbound
-                state.outbound.removeAll(keepingCapacity: true)
-                return (batch, state.closing)
-            }
-            for frames in batch {
-                do {
-                    try socket.send(frames, dontWait: true)
-                    statistics.withLock { $0.sent += 1 }
-                } catch {
-                    statistics.withLock { $0.sendFailures += 1 }
-                    onSendError(error, frames)
+            // Receive what is waiting, in bites, so that senders are not held up for long.
+            var drained = false
+            while !drained {
+                let stop = core.state.withLock { state -> Bool in
+                    guard !state.closing, let socket = state.socket else { return true }
+                    drained = core.receiveAll(&state, socket: socket.socket, limit: 64)
+                    return false
                 }
+                if stop { return finish() }
             }
-            if closing { return }
-            let ready: [Int]
-            do {
-                ready = try ZMQSocket.poll([socket, wake] + (monitor.map { [$0.socket] } ?? []), timeout: 1_000)
-            } catch {
-                return
+            if zmq_poll(&items, Int32(items.count), 1_000) < 0, zmq_errno() != EINTR { return finish() }
+            if items[1].revents != 0 {
+                while (try? wake.socket.receive(dontWait: true)) ?? nil != nil {}
             }
-            if ready.contains(1) {
-                while (try? wake.receive(dontWait: true)) ?? nil != nil {}
-            }
-            if ready.contains(2), let monitor {
+            if let monitor, items[2].revents != 0 {
                 while let frames = (try? monitor.socket.receive(dontWait: true)) ?? nil {
-                    if let failure = HandshakeFailure.decode(frames) { monitor.handler(failure) }
-                }
-            }
-            if ready.contains(0) {
-                // Drain what is waiting, but keep sending responsive under heavy input.
-                for _ in 0..<1_000 {
-                    guard let frames = try? socket.receive(dontWait: true) else { break }
-                    statistics.withLock { $0.received += 1 }
-                    continuation.yield(frames)
+                    if let failure = HandshakeFailure.decode(frames) { onHandshakeFailure(failure) }
                 }
             }
         }
+    }
+
+    private func finish() {
+        let (socket, signal) = core.state.withLock { state -> (OwnedSocket?, OwnedSocket?) in
+            let taken = (state.socket, state.signal)
+            state.socket = nil
+            state.signal = nil
+            state.closing = true
+            return taken
+        }
+        signal?.socket.close()
+        wake.socket.close()
+        socket?.socket.close()
+        monitor?.socket.close()
+        core.continuation.finish()
+        core.state.withLock { $0.finished = true }
     }
 }
