@@ -41,3 +41,29 @@ import Testing
         }
     }
 }
+
+/// `LadderFitter.estimate`: the percentile interval of the resamples, holding the point itself.
+@Suite struct LadderEstimateTests {
+    @Test func thePercentileIntervalOfTheResamples() {
+        let samples = (0...100).map { Double($0) / 100 }  // 0, 0.01, …, 1
+        let estimate = LadderFitter.estimate(0.5, samples: samples, level: 0.9)
+        #expect(estimate.value == 0.5)
+        #expect(abs(estimate.lower! - 0.05) < 1e-12)
+        #expect(abs(estimate.upper! - 0.95) < 1e-12)
+    }
+
+    @Test func anIntervalBesideThePointIsWidenedToHoldIt() {
+        let samples = (0...100).map { 2 + Double($0) / 100 }  // every resample above the point
+        let above = LadderFitter.estimate(1.9, samples: samples, level: 0.9)
+        #expect(above.lower == 1.9)
+        #expect(abs(above.upper! - 2.95) < 1e-12)
+        let below = LadderFitter.estimate(3.5, samples: samples, level: 0.9)
+        #expect(abs(below.lower! - 2.05) < 1e-12)
+        #expect(below.upper == 3.5)
+    }
+
+    @Test func tooFewResamplesGiveNoInterval() {
+        let estimate = LadderFitter.estimate(1, samples: [2], level: 0.9)
+        #expect(estimate.lower == nil && estimate.upper == nil)
+    }
+}

@@ -147,10 +147,18 @@ public struct LadderFitter: Sendable {
 
     /// The point estimate with the percentile interval of its bootstrap samples.
     private func estimate(_ value: Double, samples: [Double]) -> LadderEstimate {
+        Self.estimate(value, samples: samples, level: configuration.intervalLevel)
+    }
+
+    /// `value` with the central `level` percentile interval of `samples`, widened where needed
+    /// to hold `value` itself: resamples that leave out the points pulling the fit one way can
+    /// put every percentile on one side of the fit to all points, and an interval that does not
+    /// contain its own prediction reads as a contradiction.
+    static func estimate(_ value: Double, samples: [Double], level: Double) -> LadderEstimate {
         guard samples.count >= 2 else { return LadderEstimate(value: value) }
         let sorted = samples.sorted()
-        let tail = (1 - configuration.intervalLevel) / 2
-        return LadderEstimate(value: value, lower: Self.quantile(sorted, tail), upper: Self.quantile(sorted, 1 - tail))
+        let tail = (1 - level) / 2
+        return LadderEstimate(value: value, lower: min(value, quantile(sorted, tail)), upper: max(value, quantile(sorted, 1 - tail)))
     }
 
     /// The `probability` quantile of sorted values, interpolating linearly between ranks.
