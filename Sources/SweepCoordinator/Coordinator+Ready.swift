@@ -13,8 +13,7 @@ import SweepWire
 /// Only single-slot jobs without GPUs are kept ready, only for a worker whose recent jobs took
 /// less than `readyJobsBelow` from ASSIGN to RESULT (long jobs gain nothing from it and would
 /// keep jobs from workers that join later), at most `readyJobsPerSlot` per slot (two by
-/// default), and none is kept longer than
-/// `readyHoldLimit`: older ones go back to the queue. Ready jobs go back to the queue, with no
+/// default), and none is kept longer than `readyHoldLimit`: older ones go back to the queue. Ready jobs go back to the queue, with no
 /// failure counted, when their worker drains, leaves, is presumed dead or says HELLO again,
 /// and when the coordinator shuts down. A coordinator that dies holding some leaves leases
 /// its workers do not list; `handBackUnrunLeases` returns them as it does ASSIGNs lost in
