@@ -117,13 +117,13 @@ public struct LadderFitter: Sendable {
             var warnings = Self.extrapolationWarnings(target, range: range, form: ensemble.law.form, configuration: configuration)
             var accuracy: LadderEstimate?
             if let link, let accuracyReport {
-                accuracy = estimate(link.accuracy(loss: loss), samples: accuracySamples)
+                accuracy = Self.estimate(link.accuracy(loss: loss), samples: accuracySamples, level: configuration.intervalLevel)
                 if loss < accuracyReport.lossRange.lowerBound {
                     warnings.append("the predicted loss \(LadderFormat.number(loss)) is below every loss the accuracy sigmoid was fitted on (lowest \(LadderFormat.number(accuracyReport.lossRange.lowerBound))), so the accuracy is extrapolated along the sigmoid")
                 }
             }
             predictions.append(LadderPrediction(
-                target: target, loss: estimate(loss, samples: lossSamples), accuracy: accuracy,
+                target: target, loss: Self.estimate(loss, samples: lossSamples, level: configuration.intervalLevel), accuracy: accuracy,
                 computeFraction: range.ladderCompute.map { $0 / target.compute }, warnings: warnings))
         }
         if targets.isEmpty {
@@ -143,11 +143,6 @@ public struct LadderFitter: Sendable {
             fittedRange: range, predictions: predictions, intervalLevel: configuration.intervalLevel,
             bootstrapResamples: configuration.bootstrapResamples, successfulResamples: successful, warnings: warnings,
             bootstrapLaws: ensemble.bootstrapLaws.compactMap { $0 }, bootstrapLinks: bootstrapLinks.compactMap { $0 })
-    }
-
-    /// The point estimate with the percentile interval of its bootstrap samples.
-    private func estimate(_ value: Double, samples: [Double]) -> LadderEstimate {
-        Self.estimate(value, samples: samples, level: configuration.intervalLevel)
     }
 
     /// `value` with the central `level` percentile interval of `samples`, widened where needed

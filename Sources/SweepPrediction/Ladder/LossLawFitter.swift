@@ -17,13 +17,14 @@ struct LossLawFitter: Sendable {
     struct Layout: Sendable {
         var termCount: Int
         var sharedExponent: Bool
+        /// The length of the parameter vector (``LossLawForm/parameterCount``).
+        var width: Int
 
         init(_ form: LossLawForm) {
             termCount = form.variables.count
             sharedExponent = form.sharesExponent
+            width = form.parameterCount
         }
-
-        var width: Int { 1 + termCount + (sharedExponent ? 1 : termCount) }
         func coefficient(_ term: Int) -> Int { sharedExponent ? 1 + term : 1 + 2 * term }
         func exponent(_ term: Int) -> Int { sharedExponent ? 1 + termCount : 2 + 2 * term }
     }

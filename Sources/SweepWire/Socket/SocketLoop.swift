@@ -1,4 +1,3 @@
-import CZeroMQ
 import Foundation
 import Synchronization
 
@@ -72,8 +71,8 @@ public final class SocketLoop: Sendable {
     /// counted and reported to `onSendError`.
     @discardableResult
     public func send(_ frames: [[UInt8]]) -> Bool {
-        let outcome = core.state.withLock { state -> ZMQError?? in
-            guard !state.closing, let socket = state.socket else { return .none }
+        let (accepted, failure) = core.state.withLock { state -> (Bool, ZMQError?) in
+            guard !state.closing, let socket = state.socket else { return (false, nil) }
             var failure: ZMQError?
             do throws(ZMQError) {
                 try socket.socket.send(frames, dontWait: true)
@@ -84,11 +83,10 @@ public final class SocketLoop: Sendable {
             }
             // The send may have taken the signal of messages that arrived meanwhile.
             core.receiveAll(&state, socket: socket.socket)
-            return .some(failure)
+            return (true, failure)
         }
-        guard let failure = outcome else { return false }
         if let failure { onSendError(failure, frames) }
-        return true
+        return accepted
     }
 
     /// Stops the loop: the socket is closed and the incoming stream finishes.
@@ -173,11 +171,8 @@ private final class Reader: Sendable {
     }
 
     func run() {
-        var items = [
-            zmq_pollitem_t(socket: nil, fd: signalled, events: Int16(ZMQ_POLLIN), revents: 0),
-            zmq_pollitem_t(socket: wake.socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0),
-        ]
-        if let monitor { items.append(zmq_pollitem_t(socket: monitor.socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)) }
+        // The wake-up socket is 0, the monitor 1 (when there is one), the descriptor last.
+        let sockets = [wake.socket] + (monitor.map { [$0.socket] } ?? [])
         while true {
             // Receive what is waiting, in bites, so that senders are not held up for long.
             var drained = false
@@ -189,11 +184,11 @@ private final class Reader: Sendable {
                 }
                 if stop { return finish() }
             }
-            if zmq_poll(&items, Int32(items.count), 1_000) < 0, zmq_errno() != EINTR { return finish() }
-            if items[1].revents != 0 {
+            guard let ready = try? ZMQSocket.poll(sockets, descriptors: [signalled], timeout: 1_000) else { return finish() }
+            if ready.contains(0) {
                 while (try? wake.socket.receive(dontWait: true)) ?? nil != nil {}
             }
-            if let monitor, items[2].revents != 0 {
+            if let monitor, ready.contains(1) {
                 while let frames = (try? monitor.socket.receive(dontWait: true)) ?? nil {
                     if let failure = HandshakeFailure.decode(frames) { onHandshakeFailure(failure) }
                 }

@@ -243,10 +243,12 @@ public final class ZMQSocket {
         zmq_close(handle)
     }
 
-    /// Waits until one of `sockets` is readable or `timeout` milliseconds pass (−1: forever);
-    /// returns the indices of the readable ones.
-    public static func poll(_ sockets: [ZMQSocket], timeout: Int) throws(ZMQError) -> [Int] {
+    /// Waits until one of `sockets` or of the plain `descriptors` is readable or `timeout`
+    /// milliseconds pass (−1: forever); returns the indices of the readable ones, the
+    /// descriptors numbered after the sockets.
+    public static func poll(_ sockets: [ZMQSocket], descriptors: [Int32] = [], timeout: Int) throws(ZMQError) -> [Int] {
         var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        items += descriptors.map { zmq_pollitem_t(socket: nil, fd: $0, events: Int16(ZMQ_POLLIN), revents: 0) }
         let ready = zmq_poll(&items, Int32(items.count), timeout)
         if ready < 0 {
             let error = ZMQError.current("poll")
