@@ -2,11 +2,12 @@
 # CPU and context switches per job of the coordinator, the workers and PostgreSQL during the
 # no-op phase of `sweep bench queue`: reads /proc over 4 s, starting 1 s into the end-to-end phase of a 100,000-job run.
 # Needs a release build (.build-bench) and a private server in /tmp/bpg (`sweep db start --db-dir /tmp/bpg`).
-# usage: Benchmarks/queue/cpu-per-job.sh LABEL   (JOBS=100000; SWEEP_BIN=path of another build, for A/B runs)
+# usage: Benchmarks/queue/cpu-per-job.sh LABEL   (JOBS=100000; SWEEP_BIN=path of another build, for A/B runs;
+#        BENCH_ARGS=more options of `sweep bench queue`, e.g. "--report-linger-microseconds 300")
 # The 4 s window must fall inside the end-to-end phase: with fewer jobs on a fast machine the
 # run can end first, and the script then says so instead of printing figures.
 cd "$(dirname "$0")/../.."; B=${SWEEP_BIN:-.build-bench/release/sweep}; export DATABASE_URL=$($B db url --db-dir /tmp/bpg)
-$B bench queue --jobs ${JOBS:-100000} --metric-jobs 1 --metric-steps 10 > /tmp/q-$1.log 2>&1 &
+$B bench queue --jobs ${JOBS:-100000} --metric-jobs 1 --metric-steps 10 ${BENCH_ARGS:-} > /tmp/q-$1.log 2>&1 &
 DB=""; for _ in $(seq 120); do
     sleep 0.5; DB=$(psql "$DATABASE_URL" -Atc "select datname from pg_database where datname like 'sweep_bench_%' order by oid desc limit 1" 2>/dev/null); [[ -n "$DB" ]] && break
 done

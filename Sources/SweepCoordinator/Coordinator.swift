@@ -380,7 +380,9 @@ public actor Coordinator: Service {
             }
         }
         socket.close()
+        let traffic = socket.stats
         logger.info("coordinator stopped", metadata: [
+            "sweep.coordinator.messages_received": "\(traffic.received)", "sweep.coordinator.messages_sent": "\(traffic.sent)",
             "sweep.coordinator.assigned": "\(counters.assigned)", "sweep.coordinator.results": "\(counters.results)",
             "sweep.coordinator.assigned_from_ready": "\(counters.assignedFromReady)", "sweep.coordinator.ready_released": "\(counters.readyReleased)",
             "sweep.coordinator.remembered": "\(remembered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",

@@ -78,3 +78,70 @@ struct FlowControlTests {
         }
     }
 }
+
+/// `--report-linger-microseconds`: while other attempts still run, reports wait so that those
+/// of attempts ending close together travel in one BATCH.
+@Suite("Report linger", .serialized, .timeLimit(.minutes(2)))
+struct ReportLingerTests {
+    /// Four `sleep` jobs at once (50, 150, 250 ms and 1 s) on a worker with four slots, against
+    /// a fake coordinator that receives BATCH and acknowledges everything. Returns, for each
+    /// message the worker sent, the RESULTs in it (by job), in arrival order, and when the
+    /// long job's RESULT arrived after the ASSIGNs.
+    private func resultsAsSent(lingerMicroseconds: Int) async throws -> (groups: [[Int64]], longJobAfter: Duration) {
+        var groups: [[Int64]] = []
+        var longJobAfter = Duration.zero
+        try await Cluster.run { cluster in
+            let context = try ZMQContext()
+            let fake = try RawPeer.coordinator(context: context)
+            defer { fake.close() }
+            let worker = try cluster.spawn("worker-linger", [
+                "worker", "--coordinator", fake.endpoint, "--slots", "4", "--id", "linger",
+                "--report-linger-microseconds", "\(lingerMicroseconds)",
+                "--project-dir", cluster.directory, "--work-dir", cluster.workDirectory(of: "linger"),
+            ])
+            let hello = try #require(await fake.next(within: .seconds(20)), "no HELLO from the worker")
+            let identity = try #require(hello.sender)
+            fake.send(Welcome(coordinator: "fake", heartbeatMilliseconds: 1_000, liveness: 50, ackTimeoutMilliseconds: 600_000,
+                              features: [WireFeature.batch]).message, to: identity)
+            let seconds: [Int64: Double] = [1: 0.05, 2: 0.15, 3: 0.25, 4: 1.0]
+            let assigned = ContinuousClock.now
+            for (job, duration) in seconds.sorted(by: { $0.key < $1.key }) {
+                fake.send(Assign(
+                    attempt: AttemptID(job: job, attempt: 1), sweep: 1, seed: 0, params: .object([:]),
+                    work: .kernel(name: "sleep", settings: ["seconds": .double(duration)]),
+                    slots: 1, gpus: 0, maxSteps: nil).message, to: identity)
+            }
+            var reported = Set<Int64>()
+            while reported.count < 4 {
+                let next = try #require(await fake.next(within: .seconds(20), skipping: [.heartbeat, .hello]), "RESULTs so far: \(reported.sorted())")
+                let message = try next.message.get()
+                let inside = message.command == .batch ? try FrameCodec.unpack(message).map { try $0.get() } : [message]
+                var results: [Int64] = []
+                for entry in inside {
+                    fake.send(Ack(seq: try entry.integer("seq"), status: .ok).message, to: identity)
+                    if entry.command == .result { results.append(try AttemptResult(entry).attempt.job) }
+                }
+                if !results.isEmpty { groups.append(results) }
+                if results.contains(4) { longJobAfter = ContinuousClock.now - assigned }
+                reported.formUnion(results)
+            }
+            #expect(worker.isRunning)
+        }
+        return (groups, longJobAfter)
+    }
+
+    @Test("With a 500 ms linger the three short jobs' RESULTs travel together; the last job's is not held back")
+    func lingerGroupsResults() async throws {
+        let (groups, longJobAfter) = try await resultsAsSent(lingerMicroseconds: 500_000)
+        #expect(groups == [[1, 2, 3], [4]], "RESULTs per message: \(groups)")
+        // Nothing else runs when the long job ends: its RESULT goes at once (1 s of sleep,
+        // not 1 s plus the linger).
+        #expect(longJobAfter < .milliseconds(1_400), "\(longJobAfter)")
+    }
+
+    @Test("Without a linger each RESULT goes as soon as it is made")
+    func noLingerSendsEachResult() async throws {
+        let (groups, _) = try await resultsAsSent(lingerMicroseconds: 0)
+        #expect(groups == [[1], [2], [3], [4]], "RESULTs per message: \(groups)")
+    }
+}

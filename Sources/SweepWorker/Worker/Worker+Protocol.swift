@@ -109,12 +109,13 @@ extension Worker {
                 lastHeartbeatSent = now
             }
             // Sent and not acknowledged in time: again (the coordinator dropped it, or the ACK
-            // was lost; it is idempotent). Waiting ones go when the window has room.
+            // was lost; it is idempotent). Waiting ones go when the window has room, unless
+            // they are lingering for company (`scheduleSend`).
             for (sequence, entry) in unacknowledged where entry.sentAt.map({ now - $0 >= ackTimeout }) ?? false {
                 socket.send(entry.frames)
                 unacknowledged[sequence]!.sentAt = now
             }
-            sendWaiting()
+            if !lingerScheduled { sendWaiting() }
         }
         flushMetrics(olderThan: configuration.metricFlushInterval, now: now)
         escalateStops(now: now)

@@ -46,6 +46,8 @@ public actor Worker: Service {
     var coordinatorBatches = false
     /// Whether a send of waiting reliable messages is scheduled (`scheduleSend`).
     var sendScheduled = false
+    /// Whether a send after `reportLinger` is scheduled (`scheduleSend`).
+    var lingerScheduled = false
     /// The STARTED of each running attempt, by attempt, until the attempt ends: one not yet
     /// sent when its RESULT is made is dropped (the RESULT says the attempt ran).
     var startedSequences: [AttemptID: Int64] = [:]
@@ -125,7 +127,11 @@ public actor Worker: Service {
             socket.close()
             eventSink.finish()
         }
-        logger.info("worker stopped", metadata: ["sweep.worker.succeeded": "\(counters.succeeded)", "sweep.worker.failed": "\(counters.failed)"])
+        let traffic = socket.stats
+        logger.info("worker stopped", metadata: [
+            "sweep.worker.succeeded": "\(counters.succeeded)", "sweep.worker.failed": "\(counters.failed)",
+            "sweep.worker.messages_received": "\(traffic.received)", "sweep.worker.messages_sent": "\(traffic.sent)",
+        ])
     }
 
     var isFinished: Bool { finished }
@@ -165,21 +171,40 @@ public actor Worker: Service {
         let sequence = nextSequence
         nextSequence += 1
         unacknowledged[sequence] = (FrameCodec.encode(build(sequence)), nil)
-        scheduleSend()
+        scheduleSend(lingering: true)
         return sequence
     }
 
     /// Sends the waiting reliable messages once the work already queued on the actor is done:
     /// the reports of a burst of ASSIGNs, ACKs or ended attempts then go out together (one
-    /// BATCH), and a STARTED whose attempt has already ended is not sent at all.
-    func scheduleSend() {
-        guard !sendScheduled else { return }
-        sendScheduled = true
-        Task { self.sendScheduledMessages() }
+    /// BATCH), and a STARTED whose attempt has already ended is not sent at all. With a
+    /// `reportLinger`, a new report (`lingering`) and attempts still running, the send waits
+    /// that long, so the reports of attempts ending close together go out together too; once
+    /// nothing runs, what waits goes at once, as do messages that waited for room in the window.
+    func scheduleSend(lingering: Bool = false) {
+        guard nextToSend < nextSequence else { return }
+        let linger = configuration.reportLinger
+        if lingering, linger > .zero, !running.isEmpty {
+            guard !lingerScheduled else { return }
+            lingerScheduled = true
+            Task {
+                try? await Task.sleep(for: linger)
+                self.sendLingered()
+            }
+        } else {
+            guard !sendScheduled else { return }
+            sendScheduled = true
+            Task { self.sendScheduledMessages() }
+        }
     }
 
     private func sendScheduledMessages() {
         sendScheduled = false
+        sendWaiting()
+    }
+
+    private func sendLingered() {
+        lingerScheduled = false
         sendWaiting()
     }
 

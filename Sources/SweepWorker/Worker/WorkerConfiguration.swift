@@ -32,6 +32,13 @@ public struct WorkerConfiguration: Sendable {
     /// coordinator until their acknowledgements took longer than the resend timeout, and
     /// the resent copies doubled the work (`sweep bench queue`, metrics line).
     public var maxUnacknowledged = 64
+    /// While other attempts are still running, reliable messages made now wait at most this
+    /// long before being sent, so that the reports of attempts ending close together (each
+    /// RESULT frees a slot) travel in one BATCH and the coordinator answers them with one
+    /// BATCH of ASSIGNs. Zero sends at once. With no-op jobs it saved about a third of the
+    /// coordinator's and the workers' CPU per job (BENCHMARKS.md); jobs longer than a few
+    /// milliseconds do not notice it. See docs/protocol.md §7.3.
+    public var reportLinger: Duration = .milliseconds(1)
     /// Metric points wait at most this long before being sent.
     public var metricFlushInterval: Duration = .milliseconds(100)
     /// Output kept per attempt for the log tail.

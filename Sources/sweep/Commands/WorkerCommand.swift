@@ -34,10 +34,16 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Directory commands run in; relative program paths resolve from it (default: the current directory).")
     var projectDir: String?
 
+    @Option(name: .long, help: "Microseconds a report waits for others while jobs still run, so they go out together (0: at once).")
+    var reportLingerMicroseconds = 1_000
+
     @OptionGroup var curve: WorkerCurveOptions
 
     func validate() throws {
         guard slots >= 1, slots <= 4096 else { throw ValidationError("--slots must be between 1 and 4096") }
+        guard (0...1_000_000).contains(reportLingerMicroseconds) else {
+            throw ValidationError("--report-linger-microseconds must be between 0 and 1000000 (1 s)")
+        }
         for entry in label where !entry.contains("=") { throw ValidationError("--label takes key=value, found '\(entry)'") }
         if let gpus, gpus.split(separator: ",").contains(where: { Int($0) == nil }) {
             throw ValidationError("--gpus takes comma-separated indices such as 0,1; found '\(gpus)'")
@@ -60,6 +66,7 @@ struct WorkerCommand: AsyncParsableCommand {
             gpus: gpus.map { $0.split(separator: ",").compactMap { Int($0) } } ?? [], labels: labels,
             workDirectory: URL(fileURLWithPath: directory).standardizedFileURL.path)
         if let projectDir { configuration.projectDirectory = URL(fileURLWithPath: projectDir).standardizedFileURL.path }
+        configuration.reportLinger = .microseconds(reportLingerMicroseconds)
         configuration.curve = try curve.resolve()
         let worker: Worker
         do {
