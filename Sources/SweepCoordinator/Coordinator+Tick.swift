@@ -239,6 +239,8 @@ extension Coordinator {
                 logger.warning("could not claim jobs", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
                 break
             }
+            counters.claims += 1
+            counters.claimedJobs += claimed.count
             var outbox = Outbox()
             for (owner, job) in claimed {
                 guard let holder = reserved[owner] else { continue }

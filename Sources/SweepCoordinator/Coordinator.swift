@@ -159,6 +159,9 @@ public actor Coordinator: Service {
         public var assignedFromReady = 0
         /// Ready jobs handed back to the queue unsent.
         public var readyReleased = 0
+        /// Claims of single-slot jobs made by dispatches, and the jobs they returned.
+        public var claims = 0
+        public var claimedJobs = 0
     }
 
     /// What the coordinator has done so far.
@@ -385,6 +388,7 @@ public actor Coordinator: Service {
             "sweep.coordinator.messages_received": "\(traffic.received)", "sweep.coordinator.messages_sent": "\(traffic.sent)",
             "sweep.coordinator.assigned": "\(counters.assigned)", "sweep.coordinator.results": "\(counters.results)",
             "sweep.coordinator.assigned_from_ready": "\(counters.assignedFromReady)", "sweep.coordinator.ready_released": "\(counters.readyReleased)",
+            "sweep.coordinator.claims": "\(counters.claims)", "sweep.coordinator.claimed_jobs": "\(counters.claimedJobs)",
             "sweep.coordinator.remembered": "\(remembered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
         ])
     }

@@ -70,6 +70,9 @@ struct LocalPostgresTests {
         #expect(try await Self.whoAmI(url) == "sweep@sweep")
         // Autovacuum looks at the queue's tables every 10 s (migration 0010 says when they are due).
         #expect(try await Self.ask(url, "SELECT current_setting('autovacuum_naptime')") == "10s")
+        // A line an operator appends to postgresql.conf stays a line of its own.
+        let configuration = try String(contentsOf: parent.appendingPathComponent("postgres/data/postgresql.conf"), encoding: .utf8)
+        #expect(configuration.hasSuffix("autovacuum_naptime = 10s\n"))
         var wrongPassword = url
         wrongPassword.password = "not-the-password"
         await #expect(throws: PSQLError.self) { try await Self.whoAmI(wrongPassword) }

@@ -167,7 +167,9 @@ public struct LocalPostgres: Sendable {
             # The queue's tables churn: look for tables to vacuum every 10 s, not every
             # minute (migration 0010 sets when sweep.jobs is due).
             autovacuum_naptime = 10s
+
             """
+        // Ends with a newline, so that a line an operator appends stays a line of its own.
         if let handle = FileHandle(forWritingAtPath: dataDirectory.appendingPathComponent("postgresql.conf").path) {
             handle.seekToEndOfFile()
             handle.write(Data(settings.utf8))
