@@ -22,6 +22,8 @@ struct RunningAttempt {
     /// Set when a STOP arrived: why, and when to SIGKILL.
     var stopReason: String?
     var killAt: ContinuousClock.Instant?
+    /// When the worker accepted it.
+    var acceptedAt = ContinuousClock.now
 }
 
 /// The last `limit` bytes of a job's output, kept whole lines where possible.

@@ -48,6 +48,9 @@ public actor Worker: Service {
     var sendScheduled = false
     /// Whether a send after `reportLinger` is scheduled (`scheduleSend`).
     var lingerScheduled = false
+    /// How long this worker's recent attempts ran, from ASSIGN accepted to their end (an
+    /// exponentially weighted average); nil before the first ends.
+    var recentRunTime: Duration?
     /// The STARTED of each running attempt, by attempt, until the attempt ends: one not yet
     /// sent when its RESULT is made is dropped (the RESULT says the attempt ran).
     var startedSequences: [AttemptID: Int64] = [:]
@@ -181,10 +184,12 @@ public actor Worker: Service {
     /// `reportLinger`, a new report (`lingering`) and attempts still running, the send waits
     /// that long, so the reports of attempts ending close together go out together too; once
     /// nothing runs, what waits goes at once, as do messages that waited for room in the window.
+    /// Only while recent attempts ran less than `lingerRunTimeFactor` times the linger: a
+    /// linger costs a slot up to its length per job, which only short jobs repay.
     func scheduleSend(lingering: Bool = false) {
         guard nextToSend < nextSequence else { return }
         let linger = configuration.reportLinger
-        if lingering, linger > .zero, !running.isEmpty {
+        if lingering, Self.lingers(linger, recentRunTime: recentRunTime, othersRunning: !running.isEmpty) {
             guard !lingerScheduled else { return }
             lingerScheduled = true
             Task {
@@ -196,6 +201,18 @@ public actor Worker: Service {
             sendScheduled = true
             Task { self.sendScheduledMessages() }
         }
+    }
+
+    /// Reports linger only while recent attempts ran less than this many lingers (so a
+    /// linger costs a slot at most about 3% of its time).
+    static let lingerRunTimeFactor = 30
+
+    /// Whether a new report waits `linger` for company: only when attempts are still running
+    /// (their reports may follow) and recent attempts were short enough to repay it (none
+    /// has ended yet: not known, so no).
+    static func lingers(_ linger: Duration, recentRunTime: Duration?, othersRunning: Bool) -> Bool {
+        guard linger > .zero, othersRunning, let recent = recentRunTime else { return false }
+        return recent < linger * lingerRunTimeFactor
     }
 
     private func sendScheduledMessages() {

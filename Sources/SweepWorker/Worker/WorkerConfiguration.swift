@@ -35,9 +35,11 @@ public struct WorkerConfiguration: Sendable {
     /// While other attempts are still running, reliable messages made now wait at most this
     /// long before being sent, so that the reports of attempts ending close together (each
     /// RESULT frees a slot) travel in one BATCH and the coordinator answers them with one
-    /// BATCH of ASSIGNs. Zero sends at once. With no-op jobs it saved about a third of the
-    /// coordinator's and the workers' CPU per job (BENCHMARKS.md); jobs longer than a few
-    /// milliseconds do not notice it. See docs/protocol.md §7.3.
+    /// BATCH of ASSIGNs. Zero sends at once. Applied only while the worker's recent jobs ran
+    /// less than 30 lingers (`Worker.lingerRunTimeFactor`), so it never costs a slot more than
+    /// about 3% of its time. With no-op jobs it saved about a third of the coordinator's and
+    /// the workers' CPU per job, and 2–10 ms jobs ran up to 40% more per second
+    /// (BENCHMARKS.md). See docs/protocol.md §7.3.
     public var reportLinger: Duration = .milliseconds(1)
     /// Metric points wait at most this long before being sent.
     public var metricFlushInterval: Duration = .milliseconds(100)
