@@ -131,7 +131,9 @@ struct ReportLingerTests {
 
     @Test("With a 500 ms linger the RESULTs of jobs ending 100 ms apart travel together")
     func lingerGroupsResults() async throws {
-        let (groups, _) = try await resultsAsSent(lingerMicroseconds: 500_000, seconds: [0.05, 0.15, 0.25, 1.0])
+        // The STARTEDs go at once (no attempt has ended yet, so none is known to be short);
+        // job 1's RESULT, at 0.1 s, waits until 0.6 s and takes jobs 2's and 3's with it.
+        let (groups, _) = try await resultsAsSent(lingerMicroseconds: 500_000, seconds: [0.1, 0.2, 0.3, 1.2])
         #expect(groups == [[1, 2, 3], [4]], "RESULTs per message: \(groups)")
     }
 

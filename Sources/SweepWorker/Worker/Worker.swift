@@ -246,7 +246,9 @@ public actor Worker: Service {
         guard let entry = unacknowledged.removeValue(forKey: sequence) else { return }
         if entry.sentAt != nil { inFlight -= 1 }
         unreportedEnds[sequence] = nil
-        scheduleSend()
+        // Room in the window: send what waits, unless it lingers for company (the lingering
+        // send takes everything waiting with it, at most a linger later).
+        if !lingerScheduled { scheduleSend() }
     }
 
     /// After a (re)connection everything not acknowledged goes again, in order, through the window.
