@@ -183,7 +183,8 @@ public actor Worker: Service {
     /// BATCH), and a STARTED whose attempt has already ended is not sent at all. With a
     /// `reportLinger`, a new report (`lingering`) and attempts still running, the send waits
     /// that long, so the reports of attempts ending close together go out together too; once
-    /// nothing runs, what waits goes at once, as do messages that waited for room in the window.
+    /// nothing runs, what waits goes at once. Messages that waited for room in the window go
+    /// when ACKs make room (`lingering` false), or with the lingering send if one is pending.
     /// Only while recent attempts ran less than `lingerRunTimeFactor` times the linger: a
     /// linger costs a slot up to its length per job, which only short jobs repay.
     func scheduleSend(lingering: Bool = false) {
