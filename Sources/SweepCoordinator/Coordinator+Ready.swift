@@ -37,7 +37,7 @@ extension Coordinator {
     func noteJobTime(_ attempt: AttemptID, of worker: WorkerState, now: ContinuousClock.Instant) {
         guard let sent = worker.assignedAt[attempt] else { return }
         let took = now - sent
-        worker.recentJobTime = worker.recentJobTime.map { $0 * 0.8 + took * 0.2 } ?? took
+        worker.recentJobTime = .recentAverage(worker.recentJobTime, adding: took)
     }
 
     /// Gives ready jobs to the free slots of `worker`, oldest first, through `outbox`.

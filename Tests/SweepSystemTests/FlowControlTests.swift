@@ -13,10 +13,7 @@ struct FlowControlTests {
             let context = try ZMQContext()
             let fake = try RawPeer.coordinator(context: context)
             defer { fake.close() }
-            let worker = try cluster.spawn("worker-w1", [
-                "worker", "--coordinator", fake.endpoint, "--slots", "1", "--id", "w1",
-                "--project-dir", cluster.directory, "--work-dir", cluster.workDirectory(of: "w1"),
-            ])
+            let worker = try cluster.startWorker("w1", slots: 1, coordinator: fake.endpoint)
             let hello = try #require(await fake.next(within: .seconds(20)), "no HELLO from the worker")
             let identity = try #require(hello.sender)
             // A resend timeout longer than the test: every copy seen is a first sending.
@@ -94,11 +91,9 @@ struct ReportLingerTests {
             let context = try ZMQContext()
             let fake = try RawPeer.coordinator(context: context)
             defer { fake.close() }
-            let worker = try cluster.spawn("worker-linger", [
-                "worker", "--coordinator", fake.endpoint, "--slots", "\(seconds.count)", "--id", "linger",
-                "--report-linger-microseconds", "\(lingerMicroseconds)",
-                "--project-dir", cluster.directory, "--work-dir", cluster.workDirectory(of: "linger"),
-            ])
+            let worker = try cluster.startWorker(
+                "linger", slots: seconds.count, coordinator: fake.endpoint,
+                extraArguments: ["--report-linger-microseconds", "\(lingerMicroseconds)"])
             let hello = try #require(await fake.next(within: .seconds(20)), "no HELLO from the worker")
             let identity = try #require(hello.sender)
             fake.send(Welcome(coordinator: "fake", heartbeatMilliseconds: 1_000, liveness: 50, ackTimeoutMilliseconds: 600_000,

@@ -67,10 +67,7 @@ extension SystemTests {
             let context = try ZMQContext()
             let fake = try RawPeer.coordinator(context: context)
             defer { fake.close() }
-            let worker = try cluster.spawn("worker-w1", [
-                "worker", "--coordinator", fake.endpoint, "--slots", "2", "--id", "w1",
-                "--project-dir", cluster.directory, "--work-dir", cluster.workDirectory(of: "w1"),
-            ])
+            let worker = try cluster.startWorker("w1", slots: 2, coordinator: fake.endpoint)
             let hello = try #require(await fake.next(within: .seconds(20)), "no HELLO from the worker")
             let identity = try #require(hello.sender)
             #expect(try Hello(try hello.message.get()).worker == "w1")

@@ -196,7 +196,7 @@ extension Worker {
         guard let attempt = running.removeValue(forKey: id) else { return }
         usedGPUs.subtract(attempt.gpus)
         let took = ContinuousClock.now - attempt.acceptedAt
-        recentRunTime = recentRunTime.map { $0 * 0.8 + took * 0.2 } ?? took
+        recentRunTime = .recentAverage(recentRunTime, adding: took)
         // A STARTED still waiting to be sent says nothing the RESULT does not: dropped (a
         // no-op job then costs ASSIGN, RESULT and one ACK).
         if let started = startedSequences.removeValue(forKey: id), unacknowledged[started]?.sentAt == nil {

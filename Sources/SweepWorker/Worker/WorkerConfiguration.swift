@@ -40,7 +40,9 @@ public struct WorkerConfiguration: Sendable {
     /// about 3% of its time. With no-op jobs it saved about a third of the coordinator's and
     /// the workers' CPU per job, and 2–10 ms jobs ran up to 40% more per second
     /// (BENCHMARKS.md). See docs/protocol.md §7.3.
-    public var reportLinger: Duration = .milliseconds(1)
+    public var reportLinger = defaultReportLinger
+    /// `reportLinger` unless set otherwise (`sweep worker --report-linger-microseconds`).
+    public static let defaultReportLinger: Duration = .milliseconds(1)
     /// Metric points wait at most this long before being sent.
     public var metricFlushInterval: Duration = .milliseconds(100)
     /// Output kept per attempt for the log tail.

@@ -43,8 +43,8 @@ struct QueueBenchmark: AsyncParsableCommand {
     @Option(name: .long, help: "Values each metric job logs per step.")
     var valuesPerStep = 10
 
-    @Option(name: .long, help: "The workers' --report-linger-microseconds.")
-    var reportLingerMicroseconds = 1_000
+    @Option(name: .long, help: "The workers' --report-linger-microseconds (default: the worker's).")
+    var reportLingerMicroseconds: Int?
 
     @Option(name: .long, help: "Concurrent claimers of the store baseline.")
     var claimers = 4
@@ -122,8 +122,8 @@ struct QueueBenchmark: AsyncParsableCommand {
             }
             for index in 0..<workers {
                 children.append(try SpawnedProcess(
-                    argv: [SpawnedProcess.selfPath, "worker", "--coordinator", endpoint, "--slots", "\(slots)", "--id", "bench-\(getpid())-\(index)",
-                           "--report-linger-microseconds", "\(reportLingerMicroseconds)"],
+                    argv: [SpawnedProcess.selfPath, "worker", "--coordinator", endpoint, "--slots", "\(slots)", "--id", "bench-\(getpid())-\(index)"]
+                        + (reportLingerMicroseconds.map { ["--report-linger-microseconds", "\($0)"] } ?? []),
                     logFile: "\(logDirectory)/worker-\(index).log"))
             }
             print("coordinator on \(endpoint), \(workers) workers x \(slots) slots (logs in \(logDirectory))")

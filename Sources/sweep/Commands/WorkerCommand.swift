@@ -35,7 +35,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var projectDir: String?
 
     @Option(name: .long, help: "Microseconds a report waits for others while jobs still run, so they go out together (0: at once).")
-    var reportLingerMicroseconds = 1_000
+    var reportLingerMicroseconds = Int(WorkerConfiguration.defaultReportLinger / .microseconds(1))
 
     @OptionGroup var curve: WorkerCurveOptions
 

@@ -156,12 +156,13 @@ final class Cluster: Sendable {
         return process
     }
 
-    /// Starts a worker with `slots` slots; its job directories are under `work/ID`;
+    /// Starts a worker with `slots` slots, connecting to the cluster's coordinator or to
+    /// `coordinator` (a fake one, say); its job directories are under `work/ID`;
     /// `extraArguments` (CURVE options, say) follow the usual ones.
     @discardableResult
-    func startWorker(_ id: String, slots: Int, extraArguments: [String] = []) throws -> ManagedProcess {
+    func startWorker(_ id: String, slots: Int, coordinator: String? = nil, extraArguments: [String] = []) throws -> ManagedProcess {
         try spawn("worker-\(id)", [
-            "worker", "--coordinator", endpoint, "--slots", "\(slots)", "--id", id,
+            "worker", "--coordinator", coordinator ?? endpoint, "--slots", "\(slots)", "--id", id,
             "--project-dir", directory, "--work-dir", workDirectory(of: id),
         ] + extraArguments)
     }
