@@ -3,6 +3,10 @@
 --json) on the same sweeps: one markdown table per collection.
 
 usage: compare.py --optuna .data/results/optuna-lcdb.json --sweep .data/results/sweep-lcdb.json [--sweep MORE.json]
+
+Below the table, for `predict` with and without cost awareness: the compute it saves at the
+regret of each Optuna pruner, interpolated linearly between the two thresholds whose regrets
+bracket it, and the ratio to what that pruner saves ("the 1.5x target" of issue 6).
 """
 import argparse
 import json
@@ -51,8 +55,10 @@ def sweep_rows(path, label):
         rule = policy["rule"]
         setting = ""
         if policy["policy"] == "predict":
-            setting = f" (p < {rule['probabilityThreshold']:g}, min_completed {rule['minCompleted']})"
+            aware = ", cost-aware" if rule.get("costAware") else ""
+            setting = f" (p < {rule['probabilityThreshold']:g}, min_completed {rule['minCompleted']}{aware})"
         yield {
+            "predict": ("cost-aware" if rule.get("costAware") else "plain") if policy["policy"] == "predict" else None,
             "who": f"Sweep {policy['policy']}{setting}{label}",
             "sweeps": s["sweeps"],
             "saved": s["computeSaved"],
@@ -86,6 +92,25 @@ def main():
             r["saved"] = 0.0  # rounding of 1 - used/full when nothing was stopped
         print(f"| {r['who']} | {r['sweeps']} | {100 * r['saved']:.1f}% | {r['regret']:.5f} | {100 * r['rel']:.2f}% / {100 * r['rel_median']:.2f}% "
               f"| {100 * r['regret_gt_0']:.1f}% | {100 * r['best_stopped']:.1f}% | {r['top5']:.2f} |")
+
+    print()
+    print("| predict | at the regret of | that pruner saves | predict saves (interpolated) | ratio |")
+    print("|---|---|---|---|---|")
+    for variant in ("plain", "cost-aware"):
+        points = sorted((r["regret"], r["saved"]) for r in rows if r.get("predict") == variant)
+        for baseline in (r for r in rows if r["who"].startswith("Optuna") and r["who"] != "Optuna none"):
+            saved = interpolate(points, baseline["regret"])
+            shown = f"{100 * saved:.1f}%" if saved is not None else "outside the thresholds run"
+            ratio = f"{saved / baseline['saved']:.2f}x" if saved is not None and baseline["saved"] > 0 else "-"
+            print(f"| {variant} | {baseline['who']} ({baseline['regret']:.5f}) | {100 * baseline['saved']:.1f}% | {shown} | {ratio} |")
+
+
+def interpolate(points, regret):
+    """Savings at `regret` on the line through the (regret, saved) points that bracket it."""
+    for (r0, s0), (r1, s1) in zip(points, points[1:]):
+        if r0 <= regret <= r1:
+            return s0 if r1 == r0 else s0 + (s1 - s0) * (regret - r0) / (r1 - r0)
+    return None
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ struct EarlyStoppingState {
     /// not judged again, so that one stop is recorded once.
     var stopUndelivered: Set<Int64> = []
     var targetReached = false
+    /// Cost-aware `predict`: when each run's current attempt started (from the database's
+    /// `attempts.started_at`), so that a point's cost is the seconds since.
+    var runStarts: [Int64: (attempt: Int, start: ContinuousClock.Instant)] = [:]
 }
 
 /// Early stopping as metrics arrive: the sweep's policy judges each run at its newest report,
@@ -48,6 +51,8 @@ extension Coordinator {
         for (sweep, sweepPoints) in bySweep {
             sweepStateUsed[sweep] = ContinuousClock.now
             guard var state = await stoppingState(of: sweep) else { continue }
+            if state.rule.costAware { await learnRunStarts(&state, for: sweepPoints) }
+            let now = ContinuousClock.now
             // Each new point is judged as it comes, in order, as `sweep replay` judges them:
             // a batch that carries several reports of a run gets a decision for each.
             var reachedTarget: (job: Int64, value: Double)?
@@ -61,7 +66,8 @@ extension Coordinator {
                 }
                 let attempt = AttemptID(job: point.job, attempt: point.attempt)
                 guard state.curves[point.job]?.state ?? .running == .running, !stopsSent.contains(attempt), !state.stopUndelivered.contains(point.job),
-                      state.curves.record(run: point.job, step: Double(point.step), value: point.value) else { continue }
+                      state.curves.record(run: point.job, step: Double(point.step), value: point.value,
+                                          cost: state.runStarts[point.job].flatMap { $0.attempt == point.attempt ? (now - $0.start).seconds : nil }) else { continue }
                 if let target = state.target, !state.targetReached, reachedTarget == nil, !state.curves.direction.isBetter(target, than: point.value) {
                     reachedTarget = (point.job, point.value)
                 }
@@ -91,6 +97,27 @@ extension Coordinator {
             try await store.recordStopDecisions(records)
         } catch {
             logger.warning("could not store stop decisions", metadata: ["sweep.error": "\(SweepStore.describe(error))", "sweep.decisions": "\(records.count)"])
+        }
+    }
+
+    /// Looks up when the attempts behind `points` started, for those whose start is not known
+    /// yet (a new attempt, or one reporting for the first time since a coordinator restart).
+    /// A failed lookup leaves the points without cost, and `predict` uses its plain threshold.
+    func learnRunStarts(_ state: inout EarlyStoppingState, for points: [MetricPoint]) async {
+        var unknown: [Int64: Int] = [:]
+        for point in points where point.name == state.metric && state.runStarts[point.job]?.attempt != point.attempt {
+            unknown[point.job] = max(unknown[point.job] ?? 0, point.attempt)
+        }
+        guard !unknown.isEmpty else { return }
+        do {
+            let asked = ContinuousClock.now
+            let elapsed = try await store.secondsSinceStart(of: unknown.map { (job: $0.key, attempt: $0.value) })
+            for (job, seconds) in elapsed {
+                guard let attempt = unknown[job], seconds.isFinite else { continue }
+                state.runStarts[job] = (attempt, asked - .seconds(max(0, seconds)))
+            }
+        } catch {
+            logger.warning("could not look up when attempts started for cost-aware stopping", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
         }
     }
 
@@ -138,8 +165,8 @@ extension Coordinator {
         do {
             for curve in try await store.curves(sweep: sweep, metric: metric) {
                 state.attempts[curve.job] = curve.attempt
-                for (step, value) in zip(curve.steps, curve.values) {
-                    state.curves.record(run: curve.job, step: Double(step), value: value)
+                for (index, step) in curve.steps.enumerated() {
+                    state.curves.record(run: curve.job, step: Double(step), value: curve.values[index], cost: curve.costs[index])
                 }
                 switch curve.state {
                 case .succeeded: state.curves.finish(run: curve.job, as: .completed)

@@ -26,6 +26,7 @@ extension StoppingRule {
         minCompleted = earlyStop.minCompleted
         probabilityThreshold = earlyStop.probabilityThreshold
         horizon = (earlyStop.horizon ?? maxSteps).map(Double.init)
+        costAware = earlyStop.costAware
         value = earlyStop.value
         if let hyperband = earlyStop.hyperband {
             bands = hyperband.bracketSteps

@@ -122,7 +122,28 @@ struct DecoderTests {
         #expect(spec.retries == RetryPolicy(maxAttempts: 5, backoff: .seconds(90), maxBackoff: .seconds(3600)))
         let stop = try #require(spec.earlyStop)
         #expect(stop.policy == .predict && stop.minSteps == 10 && stop.minCompleted == 4 && stop.probabilityThreshold == 0.1)
+        #expect(!stop.costAware)
         #expect(spec.metric?.target == 0.99)
+    }
+
+    @Test func predictTakesCostAwareAndStoredSpecsWithoutItStillDecode() throws {
+        let spec = try Support.spec("""
+            method: grid
+            kernel: mlp-train
+            max_steps: 100
+            metric: {name: val_loss, goal: minimize}
+            early_stop: {policy: predict, threshold: 0.005, cost_aware: true}
+            parameters: {lr: {values: [0.1, 0.01]}}
+            """)
+        let stop = try #require(spec.earlyStop)
+        #expect(stop.costAware && stop.probabilityThreshold == 0.005)
+        let stored = try JSONEncoder().encode(stop)
+        #expect(try JSONDecoder().decode(EarlyStopSpec.self, from: stored) == stop)
+        // A sweep stored before cost_aware existed has no such key.
+        var object = try #require(try JSONSerialization.jsonObject(with: stored) as? [String: Any])
+        object.removeValue(forKey: "costAware")
+        let old = try JSONDecoder().decode(EarlyStopSpec.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(!old.costAware && old.probabilityThreshold == 0.005)
     }
 
     @Test func earlyTerminateFollowsWandbHyperband() throws {

@@ -111,6 +111,9 @@ private let refusedFiles: [(file: String, errors: [ExpectedError])] = [
     ("early-stop-setting-of-other-policy.yaml", [
         (7, 3, "key 'reduction_factor' does not apply to policy 'median' (it takes min_steps, min_trials)"),
     ]),
+    ("early-stop-cost-aware-not-boolean.yaml", [
+        (8, 15, "'early_stop.cost_aware' must be true or false, found the string 'sometimes'"),
+    ]),
     ("early-stop-threshold-out-of-range.yaml", [
         (8, 14, "'early_stop.threshold' is a probability and must lie strictly between 0 and 1, found 1.5"),
     ]),

@@ -135,6 +135,47 @@ func sweepOf(_ direction: Direction, completed: [[Double]] = [], running: [[Doub
                 "min_points")
         #expect(StoppingRule.predictsAt(pointCount: 20) && StoppingRule.predictsAt(pointCount: 44) && !StoppingRule.predictsAt(pointCount: 45))
     }
+
+    /// Completed runs costing 1 per step to step 10 (10 in all); a cheap run that spent 0.5
+    /// by step 5 (0.5 left: 5% of a completed run) and a dear one that spent 20 by step 5
+    /// (20 left: twice a completed run), each with P = 0.02 of beating the incumbent.
+    @Test func costAwarePredictScalesTheThresholdByTheComputeLeft() throws {
+        struct Fixed: CurveForecaster {
+            func forecast(steps: [Double], values: [Double], direction: Direction, at step: Double, against threshold: Double) -> ForecastOutcome {
+                .forecast(Forecast(mean: 1, lower: 0, upper: 2, probability: 0.02))
+            }
+        }
+        var sweep = SweepCurves(direction: .minimize)
+        for run: Int64 in 0..<3 {
+            for step in 1...10 { sweep.record(run: run, step: Double(step), value: 1, cost: Double(step)) }
+            sweep.finish(run: run, as: .completed)
+        }
+        for step in 1...5 {
+            sweep.record(run: 3, step: Double(step), value: 2, cost: 0.1 * Double(step))
+            sweep.record(run: 4, step: Double(step), value: 2, cost: 4 * Double(step))
+            sweep.record(run: 5, step: Double(step), value: 2)
+        }
+        var rule = StoppingRule(kind: .predict)
+        rule.costAware = true
+        // Completed runs: cost 5 at step 5, 10 at step 10: ratio (10 − 5)/5 = 1, typical 10.
+        #expect(StoppingRule.relativeRemainingCost(of: try #require(sweep[3]), at: 5, horizon: 10, in: sweep) == 0.05)
+        #expect(StoppingRule.relativeRemainingCost(of: try #require(sweep[4]), at: 5, horizon: 10, in: sweep) == 2)
+        #expect(StoppingRule.relativeRemainingCost(of: try #require(sweep[5]), at: 5, horizon: 10, in: sweep) == nil, "no costs")
+
+        let cheap = try #require(rule.evaluate(run: 3, in: sweep, forecaster: Fixed()))
+        #expect(!cheap.stops && cheap.evidence.threshold == 0.05 * 0.05 && cheap.evidence.relativeRemainingCost == 0.05)
+        let dear = try #require(rule.evaluate(run: 4, in: sweep, forecaster: Fixed()))
+        #expect(dear.stops && dear.evidence.threshold == 0.1 && dear.reason.contains("remaining compute 2"))
+        let unknown = try #require(rule.evaluate(run: 5, in: sweep, forecaster: Fixed()))
+        #expect(unknown.stops && unknown.evidence.threshold == nil, "without costs the plain threshold (0.05) applies")
+        // However dear, a run more likely than not to win is never stopped.
+        rule.probabilityThreshold = 0.9
+        #expect(try #require(rule.evaluate(run: 4, in: sweep, forecaster: Fixed())).evidence.threshold == StoppingRule.costAwareCeiling)
+        rule.probabilityThreshold = 0.05
+        rule.costAware = false
+        let plain = try #require(rule.evaluate(run: 3, in: sweep, forecaster: Fixed()))
+        #expect(plain.stops && plain.evidence.relativeRemainingCost == nil)
+    }
 }
 
 @Suite struct ReplayTests {
@@ -163,6 +204,27 @@ func sweepOf(_ direction: Direction, completed: [[Double]] = [], running: [[Doub
         #expect(outcome.makespan == 7)
         #expect(decided.map(\.0) == [0, 1, 0, 2, 2], "events in time order, ties by curve index")
         #expect(decided.map(\.1) == [false, true, false, false, false])
+    }
+
+    @Test func theReplayRecordsEachPointsAccumulatedCost() {
+        var rule = StoppingRule(kind: .predict)
+        rule.costAware = true
+        rule.minCompleted = 1
+        rule.minPoints = 2
+        rule.minSteps = 1
+        struct Never: CurveForecaster {
+            func forecast(steps: [Double], values: [Double], direction: Direction, at step: Double, against threshold: Double) -> ForecastOutcome {
+                .forecast(Forecast(mean: 0, lower: 0, upper: 0, probability: 1))
+            }
+        }
+        let curves = [ReplayCurve(id: "a", steps: [1, 2, 3], values: [3, 2, 1], costs: [1, 1, 1]),
+                      ReplayCurve(id: "b", steps: [1, 2, 3], values: [3, 2, 1], costs: [2, 2, 2])]
+        var remaining: [Double] = []
+        _ = ReplaySimulator(rule: rule, direction: .minimize, workers: 1, forecaster: Never()).run(curves) { _, decision in
+            if let relative = decision.evidence.relativeRemainingCost { remaining.append(relative) }
+        }
+        // b at step 2 has spent 4; a had spent 2 by step 2 and 3 in all: 4 × (1/2) / 3.
+        #expect(remaining == [4.0 * 0.5 / 3])
     }
 
     @Test func stoppingTheBestCountsAsRegret() {

@@ -124,6 +124,32 @@ struct MetricsTests {
             #expect(try await store.scalar("SELECT succeeded FROM sweep_progress WHERE sweep = 'losses'", as: Int64.self) == 3)
         }
     }
+    @Test("curves carry each point's seconds since its attempt started, and attempts' ages come from the database's clock")
+    func curvesCarryCosts() async throws {
+        try await TestDatabase.withStore { store in
+            let sweep = try await store.submit("costs", SweepYAML.grid(values: [1, 2]))
+            let jobs = try await store.claim(limit: 1)
+            #expect(jobs.count == 1)
+            let job = jobs[0].id
+            try await store.execute("UPDATE sweep.attempts SET started_at = now() - interval '100 seconds' WHERE job_id = \(job)")
+            #expect(try await store.ingest(Self.curve(job, "val_loss", [0.9, 0.7])) == 2)
+            try await store.execute("UPDATE sweep.metrics SET recorded_at = now() - interval '40 seconds' WHERE job_id = \(job) AND step = 1")
+            // A point of an attempt the database has no row for has no cost.
+            let other = sweep.jobIDs.first { $0 != job } ?? job
+            #expect(try await store.ingest([MetricPoint(job: other, attempt: 1, step: 1, name: "val_loss", value: 1)]) == 1)
+
+            let curves = try await store.curves(sweep: sweep.record.id, metric: "val_loss")
+            let claimed = try #require(curves.first { $0.job == job })
+            #expect(claimed.steps == [1, 2] && claimed.costs.count == 2)
+            #expect(abs(claimed.costs[0] - 60) < 5 && abs(claimed.costs[1] - 100) < 5, "\(claimed.costs)")
+            let unclaimed = try #require(curves.first { $0.job == other })
+            #expect(unclaimed.costs.count == 1 && unclaimed.costs[0].isNaN)
+
+            let ages = try await store.secondsSinceStart(of: [(job: job, attempt: 1), (job: job, attempt: 2), (job: other, attempt: 1)])
+            #expect(ages.count == 1 && abs((ages[job] ?? 0) - 100) < 5, "\(ages)")
+        }
+    }
+
     @Test("sweep results ranks numerically: with 12 runs, the top 3 are ranks 1, 2, 3")
     func leaderboardRanksNumerically() async throws {
         try await TestDatabase.withStore { store in

@@ -73,6 +73,49 @@ extension SystemTests {
         }
     }
 
+    /// Two slots: the good runs (floors 0.1 and 0.12) run first and complete; the bad ones
+    /// (0.8, 0.9) are then judged by a cost-aware `predict`, whose costs are the seconds since
+    /// each attempt started, by the database's clock.
+    @Test("Cost-aware predict stops runs that cannot win, with the remaining compute in its evidence")
+    func costAwarePredictStopsLosers() async throws {
+        try await Cluster.run { cluster in
+            try await cluster.startCoordinator()
+            try cluster.startWorker("w1", slots: 2)
+            let sweep = try await cluster.submit("cost-aware-predict", yaml: """
+                method: grid
+                kernel: {name: synthetic-curve, settings: {scale: 0.3, noise: 0, step_ms: 20}}
+                max_steps: 40
+                metric: {name: val_loss, goal: minimize}
+                parameters:
+                  floor: {values: [0.1, 0.12, 0.8, 0.9]}
+                early_stop: {policy: predict, min_steps: 5, min_completed: 2, threshold: 0.05, cost_aware: true}
+                """)
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
+            #expect(states == ["succeeded": 2, "stopped": 2])
+            let stoppedFloors = try await cluster.scalar("""
+                SELECT string_agg(params->>'floor', ',' ORDER BY params->>'floor') FROM sweep.jobs
+                WHERE sweep_id = \(sweep) AND state = 'stopped' AND stop_reason LIKE 'early stop (predict): %remaining compute%'
+                """, as: String.self)
+            #expect(stoppedFloors == "0.8,0.9")
+            // Each stop's threshold is 0.05 × the run's remaining compute relative to a completed
+            // run's; at a run's first judged steps (5 to 8 of 40) most of it is still to come.
+            let stops = try await cluster.scalar("""
+                SELECT count(*)::bigint FROM sweep.stop_decisions
+                WHERE sweep_id = \(sweep) AND decision = 'stop' AND policy = 'predict'
+                  AND (evidence->>'relative_remaining_cost')::float8 BETWEEN 0.3 AND 3
+                  AND abs((evidence->>'threshold')::float8 - least(0.5, 0.05 * (evidence->>'relative_remaining_cost')::float8)) < 1e-9
+                  AND (evidence->>'probability')::float8 < (evidence->>'threshold')::float8
+                """, as: Int64.self)
+            #expect(stops == 2)
+            // sweep replay can cost the recorded curves in seconds, as the coordinator did.
+            let replay = try cluster.spawn("replay-seconds", ["replay", "cost-aware-predict", "--costs", "seconds"])
+            #expect(await replay.waitForExit(timeout: .seconds(60)) == 0, "\(replay.logTail())")
+            let output = replay.logTail(bytes: 1 << 16)
+            #expect(output.contains("a point costs the seconds since the one before (4 of 4 curves"), "\(output)")
+            #expect(output.split(separator: "\n").contains { $0.hasPrefix("predict") }, "\(output)")
+        }
+    }
+
     /// One slot, ten jobs; the first reaches the target at step 35 of 100.
     @Test("A run that reaches metric.target ends the sweep: it finishes, jobs not started are cancelled with the reason")
     func targetEndsTheSweep() async throws {

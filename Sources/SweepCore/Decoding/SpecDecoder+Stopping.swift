@@ -6,7 +6,7 @@ extension SpecDecoder {
         .median: ["min_steps", "min_trials"],
         .asha: ["min_steps", "reduction_factor", "max_steps"],
         .hyperband: ["min_iter", "max_iter", "eta", "s", "strict"],
-        .predict: ["min_steps", "min_completed", "threshold", "horizon"],
+        .predict: ["min_steps", "min_completed", "threshold", "horizon", "cost_aware"],
         .threshold: ["min_steps", "value"],
     ]
 
@@ -98,6 +98,9 @@ extension SpecDecoder {
             spec.probabilityThreshold = threshold
         }
         spec.horizon = fields["horizon"].flatMap { integer($0, what: "'early_stop.horizon'", in: 1...Int(Int32.max)) }
+        if let costAware = fields["cost_aware"].flatMap({ boolean($0, what: "'early_stop.cost_aware'") }) {
+            spec.costAware = costAware
+        }
         spec.value = fields["value"].flatMap { number($0, what: "'early_stop.value'") }
         if policy == .threshold, !fields.has("value") {
             error("policy 'threshold' needs 'value': runs whose metric is worse than it after min_steps are stopped", at: fields.location)

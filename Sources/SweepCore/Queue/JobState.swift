@@ -136,6 +136,11 @@ public struct Backoff: Sendable, Hashable {
 }
 
 extension Duration {
+    /// Seconds as a Double (SQL intervals, costs).
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) * 1e-18
+    }
+
     /// Whole milliseconds.
     public var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000

@@ -122,6 +122,9 @@ public struct EarlyStopSpec: Sendable, Hashable, Codable {
     public var probabilityThreshold: Double
     /// predict: the step whose value is predicted (defaults to the sweep's `max_steps`).
     public var horizon: Int?
+    /// predict: scale the threshold by each run's expected remaining compute relative to a
+    /// completed run's (time since the attempt started).
+    public var costAware: Bool
     /// threshold: stop when the metric is worse than this after `min_steps`.
     public var value: Double?
 
@@ -133,6 +136,30 @@ public struct EarlyStopSpec: Sendable, Hashable, Codable {
         self.reductionFactor = 3
         self.minCompleted = 3
         self.probabilityThreshold = 0.05
+        self.costAware = false
+    }
+}
+
+extension EarlyStopSpec {
+    private enum CodingKeys: String, CodingKey {
+        case policy, metric, minSteps, minTrials, reductionFactor, maxSteps, hyperband, minCompleted, probabilityThreshold, horizon, value, costAware
+    }
+
+    /// Decodes a stored spec; `costAware` came later, so sweeps stored before it lack the key.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(policy: try container.decode(Policy.self, forKey: .policy))
+        metric = try container.decodeIfPresent(String.self, forKey: .metric)
+        minSteps = try container.decode(Int.self, forKey: .minSteps)
+        minTrials = try container.decode(Int.self, forKey: .minTrials)
+        reductionFactor = try container.decode(Double.self, forKey: .reductionFactor)
+        maxSteps = try container.decodeIfPresent(Int.self, forKey: .maxSteps)
+        hyperband = try container.decodeIfPresent(HyperbandSpec.self, forKey: .hyperband)
+        minCompleted = try container.decode(Int.self, forKey: .minCompleted)
+        probabilityThreshold = try container.decode(Double.self, forKey: .probabilityThreshold)
+        horizon = try container.decodeIfPresent(Int.self, forKey: .horizon)
+        value = try container.decodeIfPresent(Double.self, forKey: .value)
+        costAware = try container.decodeIfPresent(Bool.self, forKey: .costAware) ?? false
     }
 }
 

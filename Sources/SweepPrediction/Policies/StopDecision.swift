@@ -57,6 +57,11 @@ public struct DecisionEvidence: Sendable, Hashable, Codable {
     public var completed: Int?
     /// Points of the run's curve that were used.
     public var points: Int?
+    /// predict with cost awareness: the run's expected remaining compute as a fraction of a
+    /// completed run's.
+    public var relativeRemainingCost: Double?
+    /// predict with cost awareness: the threshold the probability was compared with.
+    public var threshold: Double?
     /// predict: why there was no prediction ("3 points; at least 5 needed").
     public var insufficient: String?
 
@@ -70,5 +75,7 @@ public struct DecisionEvidence: Sendable, Hashable, Codable {
         case predictedMean = "predicted_mean"
         case lower = "interval_low"
         case upper = "interval_high"
+        case relativeRemainingCost = "relative_remaining_cost"
+        case threshold
     }
 }

@@ -46,6 +46,10 @@ public struct StoppingRule: Sendable, Hashable, Codable {
     public var horizon: Double?
     /// predict: no prediction from fewer points than this.
     public var minPoints: Int
+    /// predict: scale the threshold by the run's expected remaining compute relative to a
+    /// completed run's (`relativeRemainingCost(of:at:horizon:in:)`), so that a run with much compute still to
+    /// spend is stopped on weaker evidence and one near its end on stronger. Needs costs.
+    public var costAware: Bool
     /// threshold: the value a run must be no worse than after `minSteps`.
     public var value: Double?
 
@@ -61,7 +65,12 @@ public struct StoppingRule: Sendable, Hashable, Codable {
         self.minCompleted = 3
         self.probabilityThreshold = 0.05
         self.minPoints = 5
+        self.costAware = false
     }
+
+    /// The highest threshold cost awareness can raise `predict`'s to: a run more likely than
+    /// not to beat the incumbent is never stopped, however much compute it has left.
+    public static let costAwareCeiling = 0.5
 
     /// Decides about `run` at its newest report; nil when the policy does not judge this
     /// report (before the grace period, between rungs, policy `none`). `forecaster` is used
@@ -200,6 +209,12 @@ public struct StoppingRule: Sendable, Hashable, Codable {
         evidence.completed = sweep.completedRuns.count
         evidence.horizon = horizon
         evidence.points = run.count
+        var threshold = probabilityThreshold
+        if costAware, let relative = Self.relativeRemainingCost(of: run, at: step, horizon: horizon, in: sweep) {
+            evidence.relativeRemainingCost = relative
+            threshold = min(probabilityThreshold * relative, Self.costAwareCeiling)
+            evidence.threshold = threshold
+        }
         switch forecaster.forecast(steps: run.steps, values: run.values, direction: sweep.direction, at: horizon, against: incumbent) {
         case .insufficient(let why):
             evidence.insufficient = why
@@ -209,11 +224,34 @@ public struct StoppingRule: Sendable, Hashable, Codable {
             evidence.lower = forecast.lower
             evidence.upper = forecast.upper
             evidence.probability = forecast.probability
-            let stop = forecast.probability < probabilityThreshold
+            let stop = forecast.probability < threshold
             let summary = "P(final at step \(Self.format(horizon)) better than \(Self.format(incumbent))) = \(Self.format(forecast.probability)); predicted \(Self.format(forecast.mean)) [\(Self.format(forecast.lower)), \(Self.format(forecast.upper))]"
             return decision(stop, step: step, evidence: evidence,
-                            reason: stop ? "\(summary) < \(Self.format(probabilityThreshold))" : summary)
+                            reason: stop ? "\(summary) < \(Self.format(threshold))\(costAware && evidence.threshold != nil ? " (\(Self.format(probabilityThreshold)) × remaining compute \(Self.format(evidence.relativeRemainingCost ?? 0)) of a completed run's)" : "")" : summary)
         }
+    }
+
+    /// The compute a run still needs to reach `horizon`, as a fraction of what a completed run
+    /// used in all: the run's cost so far times the median ratio (cost after `step`, up to the
+    /// horizon) / (cost up to `step`) over the completed runs that reported beyond `step`,
+    /// divided by the median of their costs up to the horizon (a completed run's last point
+    /// counts as its end: a program whose `max_steps` is 40 may report steps 0…39). Nil
+    /// without costs (a run or no completed run that recorded them).
+    public static func relativeRemainingCost(of run: RunCurve, at step: Double, horizon: Double, in sweep: SweepCurves) -> Double? {
+        guard let spent = run.costs.last, spent > 0 else { return nil }
+        var ratios: [Double] = [], totals: [Double] = []
+        for id in sweep.completedRuns where id != run.id {
+            guard let curve = sweep[id], let atStep = curve.lastIndex(atOrBefore: step),
+                  let atHorizon = curve.lastIndex(atOrBefore: horizon), atHorizon > atStep else { continue }
+            let before = curve.costs[atStep], total = curve.costs[atHorizon]
+            guard before > 0, total >= before else { continue }
+            ratios.append((total - before) / before)
+            totals.append(total)
+        }
+        guard !ratios.isEmpty else { return nil }
+        let typical = quantile(totals.sorted(), 0.5)
+        guard typical > 0 else { return nil }
+        return spent * quantile(ratios.sorted(), 0.5) / typical
     }
 
     /// The p-quantile of sorted values, linearly interpolated (numpy's default).

@@ -22,6 +22,9 @@ public struct RunCurve: Sendable {
     public private(set) var bests: [Double] = []
     /// `sums[i]`: the sum of `values[0...i]` (for running averages).
     public private(set) var sums: [Double] = []
+    /// `costs[i]`: the compute the run had used when it reported point i (seconds since it
+    /// started, online; the accumulated cost column, offline); NaN where unknown.
+    public private(set) var costs: [Double] = []
     /// Where the run stands.
     public internal(set) var state: State = .running
 
@@ -43,18 +46,21 @@ public struct RunCurve: Sendable {
     /// older than the newest is inserted in order. Non-finite values are ignored.
     /// Returns whether the curve changed.
     @discardableResult
-    mutating func insert(step: Double, value: Double, direction: Direction) -> Bool {
+    mutating func insert(step: Double, value: Double, cost: Double?, direction: Direction) -> Bool {
         guard step.isFinite, value.isFinite else { return false }
+        let cost = cost.flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } ?? .nan
         if let last = steps.last, step <= last {
             let index = firstIndex(atOrAfter: step)
             if index < steps.count, steps[index] == step { return false }
             steps.insert(step, at: index)
             values.insert(value, at: index)
+            costs.insert(cost, at: index)
             rebuildPrefixes(from: index, direction: direction)
             return true
         }
         steps.append(step)
         values.append(value)
+        costs.append(cost)
         bests.append(bests.last.map { direction.best($0, value) } ?? value)
         sums.append((sums.last ?? 0) + value)
         return true
@@ -123,11 +129,13 @@ public struct SweepCurves: Sendable {
     /// The run with this id.
     public subscript(run: Int64) -> RunCurve? { runs[run] }
 
-    /// Records a point of a run (creating the run on its first point). Returns whether the
-    /// curve changed: a repeated step or a non-finite value changes nothing.
+    /// Records a point of a run (creating the run on its first point), with the compute the
+    /// run had used by then when it is known (`cost`: seconds since the run started, or any
+    /// unit shared by the sweep's runs). Returns whether the curve changed: a repeated step or
+    /// a non-finite value changes nothing.
     @discardableResult
-    public mutating func record(run: Int64, step: Double, value: Double) -> Bool {
-        runs[run, default: RunCurve(id: run)].insert(step: step, value: value, direction: direction)
+    public mutating func record(run: Int64, step: Double, value: Double, cost: Double? = nil) -> Bool {
+        runs[run, default: RunCurve(id: run)].insert(step: step, value: value, cost: cost, direction: direction)
     }
 
     /// Forgets a run's points and state: a retry starts a new curve. A completed run that is

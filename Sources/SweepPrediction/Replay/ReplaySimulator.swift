@@ -99,8 +99,8 @@ public struct ReplaySimulator: Sendable {
     /// Replays one sweep; `onDecision` sees every decision with the curve's index.
     public func run(_ curves: [ReplayCurve], onDecision: (Int, StopDecision) -> Void = { _, _ in }) -> ReplayOutcome {
         var sweep = SweepCurves(direction: direction)
-        // Active curves: (index, start time, next point, time of the next point).
-        var active: [(index: Int, next: Int, time: Double)] = []
+        // Active curves: (index, next point, time of the next point, its compute so far).
+        var active: [(index: Int, next: Int, time: Double, spent: Double)] = []
         var nextCurve = 0
         var used = 0.0, makespan = 0.0
         var stoppedCurves = Set<Int>()
@@ -110,7 +110,7 @@ public struct ReplaySimulator: Sendable {
             while active.count < workers, nextCurve < curves.count {
                 let curve = curves[nextCurve]
                 if !curve.steps.isEmpty {
-                    active.append((nextCurve, 0, time + curve.costs[0]))
+                    active.append((nextCurve, 0, time + curve.costs[0], curve.costs[0]))
                 }
                 nextCurve += 1
             }
@@ -122,12 +122,12 @@ public struct ReplaySimulator: Sendable {
                 let a = active[position], b = active[earliest]
                 if a.time < b.time || (a.time == b.time && a.index < b.index) { earliest = position }
             }
-            let (index, point, time) = active[earliest]
+            let (index, point, time, spent) = active[earliest]
             let curve = curves[index]
             let id = Int64(index)
             used += curve.costs[point]
             makespan = max(makespan, time)
-            sweep.record(run: id, step: curve.steps[point], value: curve.values[point])
+            sweep.record(run: id, step: curve.steps[point], value: curve.values[point], cost: spent)
             var ends = point == curve.steps.count - 1
             if ends {
                 sweep.finish(run: id, as: .completed)
@@ -144,7 +144,7 @@ public struct ReplaySimulator: Sendable {
                 active.remove(at: earliest)
                 start(at: time)
             } else {
-                active[earliest] = (index, point + 1, time + curve.costs[point + 1])
+                active[earliest] = (index, point + 1, time + curve.costs[point + 1], spent + curve.costs[point + 1])
             }
         }
 

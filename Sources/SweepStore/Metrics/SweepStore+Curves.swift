@@ -14,6 +14,9 @@ public struct RecordedCurve: Sendable, Hashable {
     public var steps: [Int64]
     /// Values at those steps.
     public var values: [Double]
+    /// Seconds from the attempt's start to each point's recording (NaN where unknown): the
+    /// compute the run had used at that point, for cost-aware stopping.
+    public var costs: [Double]
 }
 
 /// A stop decision to store.
@@ -60,18 +63,37 @@ extension SweepStore {
                 WHERE j.sweep_id = \(id) AND m.name = \(metric)
                 GROUP BY m.job_id
             )
-            SELECT j.id, j.state::text, l.attempt, array_agg(m.step ORDER BY m.step), array_agg(m.value ORDER BY m.step)
+            SELECT j.id, j.state::text, l.attempt, array_agg(m.step ORDER BY m.step), array_agg(m.value ORDER BY m.step),
+                   array_agg(coalesce(extract(epoch FROM m.recorded_at - a.started_at)::float8, 'NaN'::float8) ORDER BY m.step)
             FROM latest l
             JOIN sweep.jobs j ON j.id = l.job_id
             JOIN sweep.metrics m ON m.job_id = l.job_id AND m.attempt = l.attempt AND m.name = \(metric)
+            LEFT JOIN sweep.attempts a ON a.job_id = l.job_id AND a.attempt = l.attempt
             GROUP BY j.id, j.state, l.attempt
             ORDER BY j.id
             """, logger: logger)
         var curves: [RecordedCurve] = []
-        for try await (job, state, attempt, steps, values) in rows.decode((Int64, String, Int32, [Int64], [Double]).self) {
-            curves.append(RecordedCurve(job: job, state: JobState(rawValue: state) ?? .cancelled, attempt: Int(attempt), steps: steps, values: values))
+        for try await (job, state, attempt, steps, values, costs) in rows.decode((Int64, String, Int32, [Int64], [Double], [Double]).self) {
+            curves.append(RecordedCurve(job: job, state: JobState(rawValue: state) ?? .cancelled, attempt: Int(attempt), steps: steps, values: values, costs: costs))
         }
         return curves
+    }
+
+    /// Seconds since each attempt (a job and its attempt number) started, by the database's
+    /// clock, by job (attempts it does not know are left out): where a run's compute so far
+    /// is measured from.
+    public func secondsSinceStart(of attempts: [(job: Int64, attempt: Int)]) async throws -> [Int64: Double] {
+        guard !attempts.isEmpty else { return [:] }
+        let rows = try await client.query("""
+            SELECT a.job_id, a.attempt, extract(epoch FROM now() - a.started_at)::float8
+            FROM unnest(\(attempts.map(\.job))::bigint[], \(attempts.map { Int32($0.attempt) })::integer[]) AS k(job_id, attempt)
+            JOIN sweep.attempts a ON a.job_id = k.job_id AND a.attempt = k.attempt
+            """, logger: logger)
+        var elapsed: [Int64: Double] = [:]
+        for try await (job, _, seconds) in rows.decode((Int64, Int32, Double).self) {
+            elapsed[job] = seconds
+        }
+        return elapsed
     }
 
     /// Stores decisions in one statement.

@@ -120,10 +120,3 @@ extension SweepStore {
         return Int(try await rows.first(as: Int64.self) ?? 0)
     }
 }
-
-extension Duration {
-    /// Seconds as a Double, for SQL intervals.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) * 1e-18
-    }
-}

@@ -41,6 +41,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "How steps count: 'value' (as recorded) or 'index' (1, 2, 3, … per report, W&B's iterations).")
     var steps: String = "value"
 
+    @Option(name: .long, help: "What a point of a sweep in the database costs: 'steps' (the steps since the one before) or 'seconds' (the time since the one before, as recorded; the first counts from its attempt's start).")
+    var costs: String = "steps"
+
     @Option(name: .long, help: "k of 'how many of the true top-k were stopped'.")
     var topK: Int = 5
 
@@ -68,6 +71,8 @@ struct ReplayCommand: AsyncParsableCommand {
     var discrepancy: Double = 0.5
     @Option(name: .long, help: "predict: the forecast's least spread, as a fraction of the range of the observed values.")
     var spreadFloor: Double = 0.5
+    @Flag(name: .long, inversion: .prefixedNo, help: "predict: scale the threshold by each run's expected remaining compute relative to a completed run's (uses the curves' costs).")
+    var costAware: Bool?
     @Option(name: .long, help: "predict: fewest points to predict from.")
     var minPoints: Int?
     @Option(name: .long, help: "threshold: the value a run must be no worse than.")
@@ -86,6 +91,7 @@ struct ReplayCommand: AsyncParsableCommand {
         guard sweep == nil || csv.isEmpty else { throw ValidationError("give either a SWEEP or --csv files, not both") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard ["value", "index"].contains(steps) else { throw ValidationError("--steps is 'value' or 'index', not '\(steps)'") }
+        guard ["steps", "seconds"].contains(costs) else { throw ValidationError("--costs is 'steps' or 'seconds', not '\(costs)'") }
         guard ["table", "json"].contains(format) else { throw ValidationError("--format is 'table' or 'json', not '\(format)'") }
         guard ["minimize", "maximize"].contains(goal) else { throw ValidationError("--goal is 'minimize' or 'maximize', not '\(goal)'") }
         for name in policy where name != "all" && StoppingRule.Kind(rawValue: name) == nil {
@@ -168,8 +174,21 @@ struct ReplayCommand: AsyncParsableCommand {
             }
             let recorded = try await store.curves(sweep: id, metric: metric)
             guard !recorded.isEmpty else { throw CommandFailure("sweep '\(name)' has no recorded points of '\(metric)'") }
-            let curves = recorded.map { ReplayCurve(id: "job \($0.job)", steps: $0.steps.map(Double.init), values: $0.values) }
-            var notes = ["\(curves.count) curves of '\(metric)' (\(spec.stoppingDirection.rawValue)); a point costs the steps since the one before"]
+            var timed = 0
+            let curves = recorded.map { curve in
+                // Recorded seconds become each point's own cost (the time since the point before);
+                // a curve with a point of unknown time keeps step costs.
+                var seconds: [Double]?
+                if costs == "seconds", curve.costs.allSatisfy({ $0.isFinite && $0 >= 0 }) {
+                    seconds = curve.costs.indices.map { max(0, curve.costs[$0] - ($0 == 0 ? 0 : curve.costs[$0 - 1])) }
+                    timed += 1
+                }
+                return ReplayCurve(id: "job \(curve.job)", steps: curve.steps.map(Double.init), values: curve.values, costs: seconds)
+            }
+            let costNote = costs == "seconds"
+                ? "a point costs the seconds since the one before (\(timed) of \(curves.count) curves; the others, with points of unknown time, the steps)"
+                : "a point costs the steps since the one before"
+            var notes = ["\(curves.count) curves of '\(metric)' (\(spec.stoppingDirection.rawValue)); \(costNote)"]
             let truncated = recorded.filter { $0.state != .succeeded }.count
             if truncated > 0 {
                 notes.append("\(truncated) of the jobs did not succeed (stopped, failed or still running): their curves end where they ended, so the replay treats them as complete")
@@ -203,6 +222,7 @@ struct ReplayCommand: AsyncParsableCommand {
             if let probabilityThreshold { rule.probabilityThreshold = probabilityThreshold }
             if let horizon { rule.horizon = horizon }
             if let minPoints { rule.minPoints = minPoints }
+            if let costAware { rule.costAware = costAware }
             if let value { rule.value = value }
             if rule.kind == .hyperband, minIter != nil || eta != nil || strict || rule.bands.isEmpty {
                 let hyperband = HyperbandSpec(minIter: minIter ?? 3, eta: eta ?? 3, strict: strict)
