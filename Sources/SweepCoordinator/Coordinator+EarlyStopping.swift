@@ -21,6 +21,8 @@ struct EarlyStoppingState {
     /// Cost-aware `predict`: when each run's current attempt started (from the database's
     /// `attempts.started_at`), so that a point's cost is the seconds since.
     var runStarts: [Int64: (attempt: Int, start: ContinuousClock.Instant)] = [:]
+    /// The model `predict` forecasts with (the rule's `forecaster`).
+    var forecaster: any CurveForecaster
 }
 
 /// Early stopping as metrics arrive: the sweep's policy judges each run at its newest report,
@@ -71,7 +73,7 @@ extension Coordinator {
                 if let target = state.target, !state.targetReached, reachedTarget == nil, !state.curves.direction.isBetter(target, than: point.value) {
                     reachedTarget = (point.job, point.value)
                 }
-                guard let decision = state.rule.evaluate(run: point.job, in: state.curves, forecaster: forecaster) else { continue }
+                guard let decision = state.rule.evaluate(run: point.job, in: state.curves, forecaster: state.forecaster) else { continue }
                 records.append(StopDecisionRecord(
                     sweep: sweep, job: point.job, attempt: point.attempt, policy: decision.policy, step: Int64(decision.step.rounded()),
                     decision: decision.verdict.rawValue, reason: decision.reason, evidenceJSON: Self.json(decision.evidence)))
@@ -161,7 +163,8 @@ extension Coordinator {
             earlyStopping[sweep] = .some(nil)
             return nil
         }
-        var state = EarlyStoppingState(rule: rule, metric: metric, target: spec.metric?.target, curves: SweepCurves(direction: spec.stoppingDirection))
+        var state = EarlyStoppingState(rule: rule, metric: metric, target: spec.metric?.target, curves: SweepCurves(direction: spec.stoppingDirection),
+                                       forecaster: rule.forecaster.forecaster())
         do {
             for curve in try await store.curves(sweep: sweep, metric: metric) {
                 state.attempts[curve.job] = curve.attempt

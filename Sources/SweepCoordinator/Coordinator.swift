@@ -83,8 +83,6 @@ public actor Coordinator: Service {
     var sweepStateUsed: [Int64: ContinuousClock.Instant] = [:]
     /// Why the coordinator stopped an attempt, recorded as the job's stop reason.
     var stopReasons: [AttemptID: String] = [:]
-    /// `predict`'s learning-curve model.
-    let forecaster = EnsembleForecaster()
     var stopsSent: Set<AttemptID> = []
     /// Ladder sweeps waiting for a refit, and when each was last fitted (Coordinator+Ladder).
     var ladderRefits = LadderRefits()

@@ -27,6 +27,7 @@ extension StoppingRule {
         probabilityThreshold = earlyStop.probabilityThreshold
         horizon = (earlyStop.horizon ?? maxSteps).map(Double.init)
         costAware = earlyStop.costAware
+        forecaster = ForecasterKind(rawValue: earlyStop.forecaster) ?? .ensemble
         value = earlyStop.value
         if let hyperband = earlyStop.hyperband {
             bands = hyperband.bracketSteps

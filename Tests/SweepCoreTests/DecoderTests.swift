@@ -126,24 +126,25 @@ struct DecoderTests {
         #expect(spec.metric?.target == 0.99)
     }
 
-    @Test func predictTakesCostAwareAndStoredSpecsWithoutItStillDecode() throws {
+    @Test func predictTakesCostAwareAndAForecasterAndStoredSpecsWithoutThemStillDecode() throws {
         let spec = try Support.spec("""
             method: grid
             kernel: mlp-train
             max_steps: 100
             metric: {name: val_loss, goal: minimize}
-            early_stop: {policy: predict, threshold: 0.005, cost_aware: true}
+            early_stop: {policy: predict, threshold: 0.005, cost_aware: true, forecaster: mixed}
             parameters: {lr: {values: [0.1, 0.01]}}
             """)
         let stop = try #require(spec.earlyStop)
-        #expect(stop.costAware && stop.probabilityThreshold == 0.005)
+        #expect(stop.costAware && stop.probabilityThreshold == 0.005 && stop.forecaster == "mixed")
         let stored = try JSONEncoder().encode(stop)
         #expect(try JSONDecoder().decode(EarlyStopSpec.self, from: stored) == stop)
-        // A sweep stored before cost_aware existed has no such key.
+        // A sweep stored before cost_aware and forecaster existed has no such keys.
         var object = try #require(try JSONSerialization.jsonObject(with: stored) as? [String: Any])
         object.removeValue(forKey: "costAware")
+        object.removeValue(forKey: "forecaster")
         let old = try JSONDecoder().decode(EarlyStopSpec.self, from: try JSONSerialization.data(withJSONObject: object))
-        #expect(!old.costAware && old.probabilityThreshold == 0.005)
+        #expect(!old.costAware && old.forecaster == "ensemble" && old.probabilityThreshold == 0.005)
     }
 
     @Test func earlyTerminateFollowsWandbHyperband() throws {

@@ -114,6 +114,9 @@ private let refusedFiles: [(file: String, errors: [ExpectedError])] = [
     ("early-stop-cost-aware-not-boolean.yaml", [
         (8, 15, "'early_stop.cost_aware' must be true or false, found the string 'sometimes'"),
     ]),
+    ("early-stop-unknown-forecaster.yaml", [
+        (8, 15, "unknown forecaster 'mixd'; did you mean 'mixed'? (expected one of: ensemble, population, mixed)"),
+    ]),
     ("early-stop-threshold-out-of-range.yaml", [
         (8, 14, "'early_stop.threshold' is a probability and must lie strictly between 0 and 1, found 1.5"),
     ]),

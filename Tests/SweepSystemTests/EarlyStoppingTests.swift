@@ -74,9 +74,10 @@ extension SystemTests {
     }
 
     /// Two slots: the good runs (floors 0.1 and 0.12) run first and complete; the bad ones
-    /// (0.8, 0.9) are then judged by a cost-aware `predict`, whose costs are the seconds since
-    /// each attempt started, by the database's clock.
-    @Test("Cost-aware predict stops runs that cannot win, with the remaining compute in its evidence")
+    /// (0.8, 0.9) are then judged by a cost-aware `predict` with the mixed forecaster (curve
+    /// families and the completed runs), whose costs are the seconds since each attempt
+    /// started, by the database's clock.
+    @Test("Cost-aware predict with the mixed forecaster stops runs that cannot win, with the remaining compute in its evidence")
     func costAwarePredictStopsLosers() async throws {
         try await Cluster.run { cluster in
             try await cluster.startCoordinator()
@@ -88,7 +89,7 @@ extension SystemTests {
                 metric: {name: val_loss, goal: minimize}
                 parameters:
                   floor: {values: [0.1, 0.12, 0.8, 0.9]}
-                early_stop: {policy: predict, min_steps: 5, min_completed: 2, threshold: 0.05, cost_aware: true}
+                early_stop: {policy: predict, min_steps: 5, min_completed: 2, threshold: 0.05, cost_aware: true, forecaster: mixed}
                 """)
             let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
             #expect(states == ["succeeded": 2, "stopped": 2])

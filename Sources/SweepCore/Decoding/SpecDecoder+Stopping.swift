@@ -6,7 +6,7 @@ extension SpecDecoder {
         .median: ["min_steps", "min_trials"],
         .asha: ["min_steps", "reduction_factor", "max_steps"],
         .hyperband: ["min_iter", "max_iter", "eta", "s", "strict"],
-        .predict: ["min_steps", "min_completed", "threshold", "horizon", "cost_aware"],
+        .predict: ["min_steps", "min_completed", "threshold", "horizon", "cost_aware", "forecaster"],
         .threshold: ["min_steps", "value"],
     ]
 
@@ -100,6 +100,14 @@ extension SpecDecoder {
         spec.horizon = fields["horizon"].flatMap { integer($0, what: "'early_stop.horizon'", in: 1...Int(Int32.max)) }
         if let costAware = fields["cost_aware"].flatMap({ boolean($0, what: "'early_stop.cost_aware'") }) {
             spec.costAware = costAware
+        }
+        if let node = fields["forecaster"], let name = string(node, what: "'early_stop.forecaster'", nonEmpty: true) {
+            let known = ["ensemble", "population", "mixed"]
+            if known.contains(name) {
+                spec.forecaster = name
+            } else {
+                error("unknown forecaster '\(YAMLScalar.truncated(name))'\(KeySuggestion.hint(for: name, among: known)) (expected one of: \(known.joined(separator: ", ")))", at: node.location)
+            }
         }
         spec.value = fields["value"].flatMap { number($0, what: "'early_stop.value'") }
         if policy == .threshold, !fields.has("value") {

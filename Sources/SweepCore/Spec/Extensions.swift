@@ -125,6 +125,9 @@ public struct EarlyStopSpec: Sendable, Hashable, Codable {
     /// predict: scale the threshold by each run's expected remaining compute relative to a
     /// completed run's (time since the attempt started).
     public var costAware: Bool
+    /// predict: the model: `ensemble` (curve families fitted to the run), `population` (the
+    /// sweep's completed runs) or `mixed`.
+    public var forecaster: String
     /// threshold: stop when the metric is worse than this after `min_steps`.
     public var value: Double?
 
@@ -137,15 +140,17 @@ public struct EarlyStopSpec: Sendable, Hashable, Codable {
         self.minCompleted = 3
         self.probabilityThreshold = 0.05
         self.costAware = false
+        self.forecaster = "ensemble"
     }
 }
 
 extension EarlyStopSpec {
     private enum CodingKeys: String, CodingKey {
-        case policy, metric, minSteps, minTrials, reductionFactor, maxSteps, hyperband, minCompleted, probabilityThreshold, horizon, value, costAware
+        case policy, metric, minSteps, minTrials, reductionFactor, maxSteps, hyperband, minCompleted, probabilityThreshold, horizon, value, costAware, forecaster
     }
 
-    /// Decodes a stored spec; `costAware` came later, so sweeps stored before it lack the key.
+    /// Decodes a stored spec; `costAware` and `forecaster` came later, so sweeps stored before
+    /// them lack the keys.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(policy: try container.decode(Policy.self, forKey: .policy))
@@ -160,6 +165,7 @@ extension EarlyStopSpec {
         horizon = try container.decodeIfPresent(Int.self, forKey: .horizon)
         value = try container.decodeIfPresent(Double.self, forKey: .value)
         costAware = try container.decodeIfPresent(Bool.self, forKey: .costAware) ?? false
+        forecaster = try container.decodeIfPresent(String.self, forKey: .forecaster) ?? "ensemble"
     }
 }
 

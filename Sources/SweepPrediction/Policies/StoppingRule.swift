@@ -50,6 +50,8 @@ public struct StoppingRule: Sendable, Hashable, Codable {
     /// completed run's (`relativeRemainingCost(of:at:horizon:in:)`), so that a run with much compute still to
     /// spend is stopped on weaker evidence and one near its end on stronger. Needs costs.
     public var costAware: Bool
+    /// predict: which model forecasts a run's value at the horizon.
+    public var forecaster: ForecasterKind
     /// threshold: the value a run must be no worse than after `minSteps`.
     public var value: Double?
 
@@ -66,6 +68,7 @@ public struct StoppingRule: Sendable, Hashable, Codable {
         self.probabilityThreshold = 0.05
         self.minPoints = 5
         self.costAware = false
+        self.forecaster = .ensemble
     }
 
     /// The highest threshold cost awareness can raise `predict`'s to: a run more likely than
@@ -215,7 +218,7 @@ public struct StoppingRule: Sendable, Hashable, Codable {
             threshold = min(probabilityThreshold * relative, Self.costAwareCeiling)
             evidence.threshold = threshold
         }
-        switch forecaster.forecast(steps: run.steps, values: run.values, direction: sweep.direction, at: horizon, against: incumbent) {
+        switch forecaster.forecast(run: run, in: sweep, at: horizon, against: incumbent) {
         case .insufficient(let why):
             evidence.insufficient = why
             return decision(false, step: step, evidence: evidence, reason: "no prediction: \(why)")
@@ -267,12 +270,40 @@ public struct StoppingRule: Sendable, Hashable, Codable {
     }
 }
 
+/// The models `predict` can forecast with (`early_stop.forecaster`).
+public enum ForecasterKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// The ensemble of curve families fitted to the run's own points (EnsembleForecaster).
+    case ensemble
+    /// The sweep's completed runs, shifted to the run's latest points (PopulationForecaster).
+    case population
+    /// Both, with equal weight (MixedForecaster).
+    case mixed
+
+    /// The forecaster, with `ensemble` as its parametric side.
+    public func forecaster(ensemble: EnsembleForecaster = EnsembleForecaster(), population: PopulationForecaster = PopulationForecaster()) -> any CurveForecaster {
+        switch self {
+        case .ensemble: ensemble
+        case .population: population
+        case .mixed: MixedForecaster(ensemble: ensemble, population: population)
+        }
+    }
+}
+
 /// What `predict` asks of a learning-curve model: the predictive distribution of a run's
 /// value at a future step, summarized against a threshold.
 public protocol CurveForecaster: Sendable {
     /// Forecasts the value at `step` from the points so far; `threshold` is the value the
     /// run must beat (the incumbent).
     func forecast(steps: [Double], values: [Double], direction: Direction, at step: Double, against threshold: Double) -> ForecastOutcome
+    /// Forecasts a run of a sweep, which may read the sweep's other runs; by default the run's
+    /// own points only.
+    func forecast(run: RunCurve, in sweep: SweepCurves, at step: Double, against threshold: Double) -> ForecastOutcome
+}
+
+extension CurveForecaster {
+    public func forecast(run: RunCurve, in sweep: SweepCurves, at step: Double, against threshold: Double) -> ForecastOutcome {
+        forecast(steps: run.steps, values: run.values, direction: sweep.direction, at: step, against: threshold)
+    }
 }
 
 /// A forecast, or why there is none.

@@ -73,6 +73,12 @@ struct ReplayCommand: AsyncParsableCommand {
     var spreadFloor: Double = 0.5
     @Flag(name: .long, inversion: .prefixedNo, help: "predict: scale the threshold by each run's expected remaining compute relative to a completed run's (uses the curves' costs).")
     var costAware: Bool?
+    @Option(name: .long, help: "predict: the model: 'ensemble' (curve families fitted to the run), 'population' (the sweep's completed runs, shifted to the run), or 'mixed' (both, equally); default: the sweep's own, else ensemble.")
+    var forecaster: String?
+    @Option(name: .long, help: "predict, population model: the run's latest points matched against each completed run.")
+    var populationWindow: Int = 4
+    @Option(name: .long, help: "predict, population model: each proposal's least spread, as a fraction of the run's observed range.")
+    var populationSpreadFloor: Double = 0.25
     @Option(name: .long, help: "predict: fewest points to predict from.")
     var minPoints: Int?
     @Option(name: .long, help: "threshold: the value a run must be no worse than.")
@@ -91,6 +97,9 @@ struct ReplayCommand: AsyncParsableCommand {
         guard sweep == nil || csv.isEmpty else { throw ValidationError("give either a SWEEP or --csv files, not both") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard ["value", "index"].contains(steps) else { throw ValidationError("--steps is 'value' or 'index', not '\(steps)'") }
+        if let forecaster, ForecasterKind(rawValue: forecaster) == nil {
+            throw ValidationError("--forecaster is 'ensemble', 'population' or 'mixed', not '\(forecaster)'")
+        }
         guard ["steps", "seconds"].contains(costs) else { throw ValidationError("--costs is 'steps' or 'seconds', not '\(costs)'") }
         guard ["table", "json"].contains(format) else { throw ValidationError("--format is 'table' or 'json', not '\(format)'") }
         guard ["minimize", "maximize"].contains(goal) else { throw ValidationError("--goal is 'minimize' or 'maximize', not '\(goal)'") }
@@ -131,7 +140,9 @@ struct ReplayCommand: AsyncParsableCommand {
         let rules = try chosenRules(declared: declared)
         var reports: [PolicyReport] = []
         for rule in rules {
-            let simulator = ReplaySimulator(rule: rule, direction: direction, workers: workers, forecaster: EnsembleForecaster(discrepancy: discrepancy, spreadFloor: spreadFloor), topK: topK)
+            let model = rule.forecaster.forecaster(ensemble: EnsembleForecaster(discrepancy: discrepancy, spreadFloor: spreadFloor),
+                                                   population: PopulationForecaster(window: populationWindow, spreadFloor: populationSpreadFloor))
+            let simulator = ReplaySimulator(rule: rule, direction: direction, workers: workers, forecaster: model, topK: topK)
             reports.append(PolicyReport(rule: rule, outcomes: await Self.replay(sweeps, with: simulator)))
         }
         if format == "json" {
@@ -223,6 +234,7 @@ struct ReplayCommand: AsyncParsableCommand {
             if let horizon { rule.horizon = horizon }
             if let minPoints { rule.minPoints = minPoints }
             if let costAware { rule.costAware = costAware }
+            if let forecaster, let kind = ForecasterKind(rawValue: forecaster) { rule.forecaster = kind }
             if let value { rule.value = value }
             if rule.kind == .hyperband, minIter != nil || eta != nil || strict || rule.bands.isEmpty {
                 let hyperband = HyperbandSpec(minIter: minIter ?? 3, eta: eta ?? 3, strict: strict)
