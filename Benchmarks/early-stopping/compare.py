@@ -4,7 +4,7 @@
 
 usage: compare.py --optuna .data/results/optuna-lcdb.json --sweep .data/results/sweep-lcdb.json [--sweep MORE.json]
 
-Below the table, for `predict` with and without cost awareness: the compute it saves at the
+Below the table, for each variant of `predict` (plain or cost-aware, and its forecaster): the compute it saves at the
 regret of each Optuna pruner, interpolated linearly between the two thresholds whose regrets
 bracket it, and the ratio to what that pruner saves ("the 1.5x target" of issue 6).
 """
@@ -54,11 +54,15 @@ def sweep_rows(path, label):
         s = policy["summary"]
         rule = policy["rule"]
         setting = ""
+        variant = None
         if policy["policy"] == "predict":
-            aware = ", cost-aware" if rule.get("costAware") else ""
-            setting = f" (p < {rule['probabilityThreshold']:g}, min_completed {rule['minCompleted']}{aware})"
+            variant = "cost-aware" if rule.get("costAware") else "plain"
+            if rule.get("forecaster", "ensemble") != "ensemble":
+                variant += f", {rule['forecaster']} forecaster"
+            shown = "" if variant == "plain" else f", {variant}"
+            setting = f" (p < {rule['probabilityThreshold']:g}, min_completed {rule['minCompleted']}{shown})"
         yield {
-            "predict": ("cost-aware" if rule.get("costAware") else "plain") if policy["policy"] == "predict" else None,
+            "predict": variant,
             "who": f"Sweep {policy['policy']}{setting}{label}",
             "sweeps": s["sweeps"],
             "saved": s["computeSaved"],
@@ -96,7 +100,11 @@ def main():
     print()
     print("| predict | at the regret of | that pruner saves | predict saves (interpolated) | ratio |")
     print("|---|---|---|---|---|")
-    for variant in ("plain", "cost-aware"):
+    variants = []
+    for r in rows:
+        if r.get("predict") and r["predict"] not in variants:
+            variants.append(r["predict"])
+    for variant in variants:
         points = sorted((r["regret"], r["saved"]) for r in rows if r.get("predict") == variant)
         for baseline in (r for r in rows if r["who"].startswith("Optuna") and r["who"] != "Optuna none"):
             saved = interpolate(points, baseline["regret"])

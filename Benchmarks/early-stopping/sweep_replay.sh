@@ -4,7 +4,7 @@
 # run_all.sh made (LCDB: all 369; scikit-learn: every 4th of the 800, 200 sweeps, because
 # predict refits on every report), next to the Optuna pruners on the same sweeps; then the
 # predictor's accuracy on every LCDB curve and the 640 recorded scikit-learn curves.
-# Writes .data/results/{sweep-*.json,compare-*.md,accuracy-*.txt}. About 8 minutes here.
+# Writes .data/results/{sweep-*.json,compare-*.md,accuracy-*.txt}. About 12 minutes here.
 #
 # usage: Benchmarks/early-stopping/sweep_replay.sh   (after run_all.sh; SKIP_BUILD=1 to reuse .build-bench)
 set -euo pipefail
@@ -39,13 +39,24 @@ done
 for p in 0.05 0.2 0.5 0.9; do
     "$sweep" replay "${sklearn[@]}" --policy predict --cost-aware --probability-threshold $p --steps index --format json >"$results/sweep-sklearn-cost-p$p.json"
 done
+# ... and with the sweep's completed runs as (part of) the model: the mixed and population forecasters.
+for f in mixed population; do
+    for p in 0.003 0.01 0.02 0.04; do
+        "$sweep" replay "${lcdb[@]}" --policy predict --cost-aware --forecaster $f --probability-threshold $p --steps index --format json >"$results/sweep-lcdb-cost-$f-p$p.json"
+    done
+    for p in 0.1 0.2 0.3 0.5; do
+        "$sweep" replay "${sklearn[@]}" --policy predict --cost-aware --forecaster $f --probability-threshold $p --steps index --format json >"$results/sweep-sklearn-cost-$f-p$p.json"
+    done
+done
 python3 compare.py --optuna "$results/optuna-lcdb.json" --sweep "$results/sweep-lcdb.json" \
     --sweep "$results/sweep-lcdb-p0.01.json" --sweep "$results/sweep-lcdb-p0.2.json" --sweep "$results/sweep-lcdb-p0.4.json" \
     $(for p in 0.001 0.003 0.01 0.03 0.1; do echo --sweep "$results/sweep-lcdb-cost-p$p.json"; done) \
+    $(for f in mixed population; do for p in 0.003 0.01 0.02 0.04; do echo --sweep "$results/sweep-lcdb-cost-$f-p$p.json"; done; done) \
     | tee "$results/compare-lcdb.md"
 python3 compare.py --optuna "$results/optuna-sklearn.json" --subset .data/sklearn-subset.txt --sweep "$results/sweep-sklearn.json" \
     --sweep "$results/sweep-sklearn-p0.2.json" --sweep "$results/sweep-sklearn-p0.4.json" --sweep "$results/sweep-sklearn-p0.6.json" \
     $(for p in 0.05 0.2 0.5 0.9; do echo --sweep "$results/sweep-sklearn-cost-p$p.json"; done) \
+    $(for f in mixed population; do for p in 0.1 0.2 0.3 0.5; do echo --sweep "$results/sweep-sklearn-cost-$f-p$p.json"; done; done) \
     | tee "$results/compare-sklearn.md"
 
 # The predictor's accuracy: every LCDB curve; the 640 recorded scikit-learn curves (the pools,
