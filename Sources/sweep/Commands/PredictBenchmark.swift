@@ -23,6 +23,9 @@ struct PredictBenchmark: AsyncParsableCommand {
     @Option(name: .long, help: "Seed of the synthetic curves.")
     var seed: UInt64 = 1
 
+    @Option(name: .long, help: "Completed runs of the sweep the population forecaster reads (0: skip that timing).")
+    var populationRuns = 50
+
     func validate() throws {
         guard fits >= 1, warmup >= 0 else { throw ValidationError("--fits must be ≥ 1 and --warmup ≥ 0") }
         guard points >= 5 else { throw ValidationError("--points must be ≥ 5 (fewer is not enough evidence to fit)") }
@@ -78,6 +81,36 @@ struct PredictBenchmark: AsyncParsableCommand {
             print(String(format: "80%% interval held the noisy value at step %.0f in %.1f%% of %d noisy curves", target, 100 * Double(covered) / Double(scored), scored))
         }
         if insufficient > 0 { print("insufficient evidence: \(insufficient) curves") }
+        if populationRuns > 0 { timePopulation(curves, random: &random, target: target) }
+    }
+
+    /// Times one decision of the population forecaster (predict's `forecaster: population`):
+    /// a run of `points` points against a sweep of `populationRuns` completed runs of twice
+    /// that length.
+    private func timePopulation(_ curves: [SyntheticCurve], random: inout BenchmarkRandom, target: Double) {
+        var sweep = SweepCurves(direction: .maximize)
+        for run in 0..<populationRuns {
+            let curve = curves[run % curves.count]
+            for step in 1...(2 * points) { sweep.record(run: Int64(run), step: Double(step), value: curve.value(Double(step)) + curve.noise * random.gaussian()) }
+            sweep.finish(run: Int64(run), as: .completed)
+        }
+        let forecaster = PopulationForecaster()
+        let clock = ContinuousClock()
+        var timings: [Double] = []
+        for (index, curve) in curves.enumerated() {
+            var trial = sweep
+            let id = Int64(populationRuns + index)
+            for step in 1...points { trial.record(run: id, step: Double(step), value: curve.value(Double(step)) + curve.noise * random.gaussian()) }
+            guard let run = trial[id] else { continue }
+            let start = clock.now
+            _ = forecaster.forecast(run: run, in: trial, at: target, against: 0.9)
+            let elapsed = clock.now - start
+            if index >= warmup { timings.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15) }
+        }
+        timings.sort()
+        guard !timings.isEmpty else { return }
+        print(String(format: "population forecast, %d curves of %d points against %d completed runs: median %.3f ms, p90 %.3f ms",
+                     timings.count, points, populationRuns, timings[timings.count / 2], timings[min(timings.count - 1, timings.count * 9 / 10)]))
     }
 }
 
