@@ -255,7 +255,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let header = ["policy", "compute saved", "time saved", "regret", "rel. regret", "best stopped", "top-\(topK) stopped", "runs stopped", "decisions"]
         let rows = reports.map { report -> [String] in
             let s = report.summary
-            return [report.rule.kind.rawValue,
+            return [Self.label(report.rule),
                     Self.percent(s.computeSaved), Self.percent(s.timeSaved),
                     String(format: "%.4g", s.regret), String(format: "%.2f%%", 100 * s.relativeRegret),
                     "\(s.bestStopped)/\(s.sweeps)", String(format: "%.2f", s.topKStopped),
@@ -263,6 +263,15 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         print(TextTable.render(header: header, rows: rows), terminator: "")
         print("compute and time saved: mean over sweeps of 1 - used/full; regret: mean |best found - true best|; best stopped: sweeps whose true best run was stopped")
+    }
+
+    /// The policy's name; for `predict`, with the settings that tell its variants apart.
+    static func label(_ rule: StoppingRule) -> String {
+        guard rule.kind == .predict else { return rule.kind.rawValue }
+        var settings = [String(format: "p < %g", rule.probabilityThreshold)]
+        if rule.costAware { settings.append("cost-aware") }
+        if rule.forecaster != .ensemble { settings.append(rule.forecaster.rawValue) }
+        return "predict (\(settings.joined(separator: ", ")))"
     }
 
     /// A percentage with one decimal; rounding noise around zero prints as 0.0%.
