@@ -116,3 +116,25 @@ import Testing
         #expect(alone == ensembleAlone)
     }
 }
+
+@Suite struct PopulationAccuracyTests {
+    @Test func curvesOfOneShapeAreForecastExactlyLeaveOneOut() throws {
+        // Three shifts of one curve: each is forecast from the other two, which match exactly.
+        let shape: [Double] = [10, 8, 6, 4, 2]
+        let sweep = (0..<3).map { shift in
+            ReplayCurve(id: "c\(shift)", steps: [1, 2, 3, 4, 5], values: shape.map { $0 + Double(shift) })
+        }
+        let rows = PopulationAccuracy(forecaster: PopulationForecaster(window: 3)).evaluate([sweep], fractions: [0.6], direction: .minimize)
+        let row = try #require(rows.first)
+        // ⌈0.6 · 5⌉ = 3 points: the last seen is 6 + shift, the final 2 + shift.
+        #expect(row.curves == 3 && row.declined == 0)
+        #expect(row.mae < 1e-12 && row.lastValueMAE == 4)
+        #expect(row.coverage80 == 1)
+    }
+
+    @Test func aSweepOfTwoCurvesHasTooFewOthers() throws {
+        let sweep = [ReplayCurve(id: "a", steps: [1, 2, 3], values: [3, 2, 1]), ReplayCurve(id: "b", steps: [1, 2, 3], values: [4, 3, 2])]
+        let row = try #require(PopulationAccuracy().evaluate([sweep], fractions: [0.5], direction: .minimize).first)
+        #expect(row.curves == 2 && row.declined == 2)
+    }
+}

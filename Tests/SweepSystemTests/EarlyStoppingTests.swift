@@ -114,6 +114,14 @@ extension SystemTests {
             let output = replay.logTail(bytes: 1 << 16)
             #expect(output.contains("a point costs the seconds since the one before (4 of 4 curves"), "\(output)")
             #expect(output.split(separator: "\n").contains { $0.hasPrefix("predict") }, "\(output)")
+            // --accuracy reports the curve families and, leave-one-out, the population forecaster.
+            let accuracy = try cluster.spawn("replay-accuracy", ["replay", "cost-aware-predict", "--accuracy", "--format", "json"])
+            #expect(await accuracy.waitForExit(timeout: .seconds(60)) == 0, "\(accuracy.logTail())")
+            let json = accuracy.logTail(bytes: 1 << 20)
+            let document = try JSONSerialization.jsonObject(with: Data(json[(json.firstIndex(of: "{") ?? json.startIndex)...].utf8)) as? [String: Any]
+            let population = document?["population"] as? [[String: Any]]
+            #expect(population?.count == 3 && (document?["ensemble"] as? [[String: Any]])?.count == 3, "\(json)")
+            #expect(population?.allSatisfy { ($0["curves"] as? Int) == 4 } == true, "\(json)")
         }
     }
 

@@ -134,7 +134,11 @@ struct ReplayCommand: AsyncParsableCommand {
             sweeps = sweeps.map { ($0.name, $0.curves.map { $0.indexed(keepingCosts: keep) }) }
         }
         if accuracy {
-            try printAccuracy(PredictionAccuracy(forecaster: EnsembleForecaster(discrepancy: discrepancy, spreadFloor: spreadFloor)).evaluate(sweeps.flatMap(\.curves), fractions: [0.1, 0.2, 0.4], direction: direction))
+            let fractions = [0.1, 0.2, 0.4]
+            let rows = PredictionAccuracy(forecaster: EnsembleForecaster(discrepancy: discrepancy, spreadFloor: spreadFloor)).evaluate(sweeps.flatMap(\.curves), fractions: fractions, direction: direction)
+            let population = PopulationAccuracy(forecaster: PopulationForecaster(window: populationWindow, spreadFloor: populationSpreadFloor))
+                .evaluate(sweeps.map(\.curves), fractions: fractions, direction: direction)
+            try printAccuracy(rows, population: population)
             return
         }
         let rules = try chosenRules(declared: declared)
@@ -279,9 +283,13 @@ struct ReplayCommand: AsyncParsableCommand {
         String(format: "%.1f%%", abs(x) < 5e-4 ? 0 : 100 * x)
     }
 
-    private func printAccuracy(_ rows: [PredictionAccuracy.Row]) throws {
+    private func printAccuracy(_ rows: [PredictionAccuracy.Row], population: [PopulationAccuracy.Row]) throws {
         if format == "json" {
-            try Self.printPrettyJSON(rows)
+            struct Output: Encodable {
+                var ensemble: [PredictionAccuracy.Row]
+                var population: [PopulationAccuracy.Row]
+            }
+            try Self.printPrettyJSON(Output(ensemble: rows, population: population))
             return
         }
         let header = ["from", "curves", "declined", "MAE ensemble", "MAE best family", "MAE last value", "LL ensemble", "LL best family", "80% covered",
@@ -298,6 +306,13 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         print(TextTable.render(header: header, rows: cells), terminator: "")
         print("final value predicted from the first ⌈f·n⌉ points of each curve (at least 1, at most n-1); MAE and mean log density of the true final value over the curves the ensemble predicted; the last two columns over every curve")
+        print("")
+        let populationCells = population.map { row -> [String] in
+            [String(format: "%.0f%%", 100 * row.fraction), "\(row.curves)", "\(row.declined)", String(format: "%.4f", row.mae),
+             String(format: "%.4f", row.lastValueMAE), String(format: "%.2f", row.logLikelihood), String(format: "%.1f%%", 100 * row.coverage80)]
+        }
+        print(TextTable.render(header: ["from", "curves", "declined", "MAE population", "MAE last value", "LL population", "80% covered"], rows: populationCells), terminator: "")
+        print("population forecaster, leave-one-out: each curve forecast from the other curves of its file (sweep), all taken as completed")
     }
 
     private func printJSON(_ reports: [PolicyReport], direction: Direction) throws {
