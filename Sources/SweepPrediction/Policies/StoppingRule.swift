@@ -47,8 +47,9 @@ public struct StoppingRule: Sendable, Hashable, Codable {
     /// predict: no prediction from fewer points than this.
     public var minPoints: Int
     /// predict: scale the threshold by the run's expected remaining compute relative to a
-    /// completed run's (`relativeRemainingCost(of:at:horizon:in:)`), so that a run with much compute still to
-    /// spend is stopped on weaker evidence and one near its end on stronger. Needs costs.
+    /// completed run's (`relativeRemainingCost(of:at:horizon:in:)`), so that a run with much
+    /// compute still to spend is stopped on weaker evidence and one near its end on stronger.
+    /// Needs costs; without them the plain threshold applies.
     public var costAware: Bool
     /// predict: which model forecasts a run's value at the horizon.
     public var forecaster: ForecasterKind
@@ -230,8 +231,14 @@ public struct StoppingRule: Sendable, Hashable, Codable {
             let stop = forecast.probability < threshold
             let summary = "P(final at step \(Self.format(horizon)) better than \(Self.format(incumbent))) = \(Self.format(forecast.probability)); predicted \(Self.format(forecast.mean)) [\(Self.format(forecast.lower)), \(Self.format(forecast.upper))]"
             return decision(stop, step: step, evidence: evidence,
-                            reason: stop ? "\(summary) < \(Self.format(threshold))\(costAware && evidence.threshold != nil ? " (\(Self.format(probabilityThreshold)) × remaining compute \(Self.format(evidence.relativeRemainingCost ?? 0)) of a completed run's)" : "")" : summary)
+                            reason: stop ? "\(summary) < \(Self.format(threshold))\(Self.costNote(evidence, threshold: probabilityThreshold))" : summary)
         }
+    }
+
+    /// How a cost-aware threshold came about, for the reason; empty without cost awareness.
+    private static func costNote(_ evidence: DecisionEvidence, threshold: Double) -> String {
+        guard let relative = evidence.relativeRemainingCost else { return "" }
+        return " (\(format(threshold)) × remaining compute \(format(relative)) of a completed run's)"
     }
 
     /// The compute a run still needs to reach `horizon`, as a fraction of what a completed run
