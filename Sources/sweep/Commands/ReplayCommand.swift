@@ -100,6 +100,9 @@ struct ReplayCommand: AsyncParsableCommand {
         if let forecaster, ForecasterKind(rawValue: forecaster) == nil {
             throw ValidationError("--forecaster is 'ensemble', 'population' or 'mixed', not '\(forecaster)'")
         }
+        guard populationWindow >= 1, populationSpreadFloor >= 0, populationSpreadFloor.isFinite else {
+            throw ValidationError("--population-window must be at least 1 and --population-spread-floor a number ≥ 0")
+        }
         guard ["steps", "seconds"].contains(costs) else { throw ValidationError("--costs is 'steps' or 'seconds', not '\(costs)'") }
         guard ["table", "json"].contains(format) else { throw ValidationError("--format is 'table' or 'json', not '\(format)'") }
         guard ["minimize", "maximize"].contains(goal) else { throw ValidationError("--goal is 'minimize' or 'maximize', not '\(goal)'") }
@@ -130,7 +133,7 @@ struct ReplayCommand: AsyncParsableCommand {
             }
         }
         if steps == "index" {
-            let keep = !csv.isEmpty
+            let keep = !csv.isEmpty || costs == "seconds"
             sweeps = sweeps.map { ($0.name, $0.curves.map { $0.indexed(keepingCosts: keep) }) }
         }
         if accuracy {
