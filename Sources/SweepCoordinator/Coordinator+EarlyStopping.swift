@@ -53,7 +53,14 @@ extension Coordinator {
         for (sweep, sweepPoints) in bySweep {
             sweepStateUsed[sweep] = ContinuousClock.now
             guard var state = await stoppingState(of: sweep) else { continue }
-            if state.rule.costAware { await learnRunStarts(&state, for: sweepPoints) }
+            if state.rule.costAware, let starts = await runStarts(unknownTo: state, in: sweepPoints) {
+                // The lookup suspended this actor: other batches and results may have changed
+                // the sweep's state meanwhile, so carry on from the state as it is now.
+                guard let current = earlyStopping[sweep] ?? nil else { continue }
+                state = current
+                state.runStarts.merge(starts) { known, looked in looked.attempt >= known.attempt ? looked : known }
+            }
+            // From here to the write-back nothing suspends, so no other batch can interleave.
             let now = ContinuousClock.now
             // Each new point is judged as it comes, in order, as `sweep replay` judges them:
             // a batch that carries several reports of a run gets a decision for each.
@@ -88,11 +95,11 @@ extension Coordinator {
                     }
                 }
             }
+            if reachedTarget != nil { state.targetReached = true }
+            earlyStopping[sweep] = state
             if let reached = reachedTarget {
-                state.targetReached = true
                 await endSweep(sweep, reachedBy: reached.job, value: reached.value, metric: state.metric)
             }
-            earlyStopping[sweep] = state
         }
         guard !records.isEmpty else { return }
         do {
@@ -102,25 +109,28 @@ extension Coordinator {
         }
     }
 
-    /// Looks up when the attempts behind `points` started, for those whose start is not known
-    /// yet (a new attempt, or one reporting for the first time since a coordinator restart).
-    /// A failed lookup leaves the points without cost, and `predict` uses its plain threshold.
-    func learnRunStarts(_ state: inout EarlyStoppingState, for points: [MetricPoint]) async {
+    /// When the attempts behind `points` started, for those whose start `state` does not know
+    /// yet (a new attempt, or one reporting for the first time since a coordinator restart);
+    /// nil when there are none (nothing was looked up, nothing suspended). A failed lookup
+    /// leaves the points without cost, and `predict` uses its plain threshold.
+    func runStarts(unknownTo state: EarlyStoppingState, in points: [MetricPoint]) async -> [Int64: (attempt: Int, start: ContinuousClock.Instant)]? {
         var unknown: [Int64: Int] = [:]
         for point in points where point.name == state.metric && state.runStarts[point.job]?.attempt != point.attempt {
             unknown[point.job] = max(unknown[point.job] ?? 0, point.attempt)
         }
-        guard !unknown.isEmpty else { return }
+        guard !unknown.isEmpty else { return nil }
+        var starts: [Int64: (attempt: Int, start: ContinuousClock.Instant)] = [:]
         do {
             let asked = ContinuousClock.now
             let elapsed = try await store.secondsSinceStart(of: unknown.map { (job: $0.key, attempt: $0.value) })
             for (job, seconds) in elapsed {
                 guard let attempt = unknown[job], seconds.isFinite else { continue }
-                state.runStarts[job] = (attempt, asked - .seconds(max(0, seconds)))
+                starts[job] = (attempt, asked - .seconds(max(0, seconds)))
             }
         } catch {
             logger.warning("could not look up when attempts started for cost-aware stopping", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
         }
+        return starts
     }
 
     /// Marks a run completed or stopped once its result is recorded.
