@@ -60,8 +60,7 @@ extension SystemTests {
             let replay = try cluster.spawn("replay", ["replay", "threshold-stop", "--format", "json"])
             #expect(await replay.waitForExit(timeout: .seconds(60)) == 0, "\(replay.logTail())")
             let output = replay.logTail(bytes: 1 << 20)
-            let start = output.firstIndex(of: "{") ?? output.startIndex
-            let document = try JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any]
+            let document = try Cluster.jsonObject(in: output)
             let policy = (document?["policies"] as? [[String: Any]])?.first
             #expect(policy?["policy"] as? String == "threshold")
             let summary = policy?["summary"] as? [String: Any]
@@ -118,7 +117,7 @@ extension SystemTests {
             let accuracy = try cluster.spawn("replay-accuracy", ["replay", "cost-aware-predict", "--accuracy", "--format", "json"])
             #expect(await accuracy.waitForExit(timeout: .seconds(60)) == 0, "\(accuracy.logTail())")
             let json = accuracy.logTail(bytes: 1 << 20)
-            let document = try JSONSerialization.jsonObject(with: Data(json[(json.firstIndex(of: "{") ?? json.startIndex)...].utf8)) as? [String: Any]
+            let document = try Cluster.jsonObject(in: json)
             let population = document?["population"] as? [[String: Any]]
             #expect(population?.count == 3 && (document?["ensemble"] as? [[String: Any]])?.count == 3, "\(json)")
             #expect(population?.allSatisfy { ($0["curves"] as? Int) == 4 } == true, "\(json)")

@@ -90,8 +90,7 @@ extension SystemTests {
             let json = try cluster.spawn("ladder-json", ["ladder", "ladder-fit", "--format", "json", "--resamples", "20"])
             #expect(await json.waitForExit(timeout: .seconds(60)) == 0, "\(json.logTail())")
             let output = json.logTail(bytes: 1 << 20)
-            let start = output.firstIndex(of: "{") ?? output.startIndex
-            let document = try JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any]
+            let document = try Cluster.jsonObject(in: output)
             let metrics = document?["metrics"] as? [[String: Any]]
             #expect(metrics?.compactMap { $0["metric"] as? String } == ["loss", "val_loss"])
             let predictions = (metrics?.first?["fit"] as? [String: Any])?["predictions"] as? [[String: Any]]
@@ -195,8 +194,7 @@ extension SystemTests {
 
             let json = try await cluster.runToEnd("ladder-fit-json", common + ["--format", "json"])
             #expect(json.status == 0, "\(json.output)")
-            let start = json.output.firstIndex(of: "{") ?? json.output.startIndex
-            let document = try JSONSerialization.jsonObject(with: Data(json.output[start...].utf8)) as? [String: Any]
+            let document = try Cluster.jsonObject(in: json.output)
             let fit = (document?["tasks"] as? [[String: Any]])?.first?["fit"] as? [String: Any]
             #expect(fit?["form"] as? String == "joint")
             let candidates = (fit?["formSelection"] as? [String: Any])?["candidates"] as? [[String: Any]]

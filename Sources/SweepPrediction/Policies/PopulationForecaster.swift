@@ -34,10 +34,23 @@ public struct PopulationForecaster: CurveForecaster {
     }
 
     public func forecast(run: RunCurve, in sweep: SweepCurves, at horizon: Double, against threshold: Double) -> ForecastOutcome {
-        guard let proposals = proposals(for: run, in: sweep, at: horizon) else {
+        guard let prediction = prediction(for: run, in: sweep, at: horizon) else {
             return .insufficient("fewer than \(minimumProposals) completed runs reach past step \(StoppingRule.format(run.lastStep ?? 0)) with points where it has them")
         }
-        return Self.mixture(proposals, direction: sweep.direction, against: threshold)
+        // Mean and P(better) of the mixture; the 10% and 90% quantiles of a Gaussian with its variance.
+        let mean = prediction.mean, spread = NormalDistribution.quantile(0.9) * prediction.standardDeviation
+        return .forecast(Forecast(mean: mean, lower: mean - spread, upper: mean + spread,
+                                  probability: prediction.probability(betterThan: threshold, direction: sweep.direction)))
+    }
+
+    /// The proposals for `run` at `horizon` as one predictive distribution (their mixture),
+    /// or nil when too few runs propose.
+    public func prediction(for run: RunCurve, in sweep: SweepCurves, at horizon: Double) -> Prediction? {
+        guard let proposals = proposals(for: run, in: sweep, at: horizon) else { return nil }
+        let prediction = Prediction(step: horizon, components: proposals.map {
+            Prediction.Component(weight: $0.weight, mean: $0.mean, standardDeviation: $0.spread)
+        })
+        return prediction.isEmpty ? nil : prediction
     }
 
     /// The weighted Gaussian proposals for `run` at `horizon`, or nil when too few runs propose.
@@ -67,27 +80,6 @@ public struct PopulationForecaster: CurveForecaster {
             let z = proposal.error / scale
             return (exp(-0.5 * z * z), proposal.mean, max((proposal.error * proposal.error + floor * floor).squareRoot(), 1e-12))
         }
-    }
-
-    /// A mixture of weighted Gaussians summarized against a threshold: its mean, the 10% and 90%
-    /// quantiles of a Gaussian with the mixture's variance, and P(better than the threshold).
-    static func mixture(_ proposals: [(weight: Double, mean: Double, spread: Double)], direction: Direction, against threshold: Double) -> ForecastOutcome {
-        let total = proposals.reduce(0) { $0 + $1.weight }
-        guard total > 0, total.isFinite else { return .insufficient("no completed run matched the run's latest points") }
-        var mean = 0.0, below = 0.0
-        for proposal in proposals {
-            let weight = proposal.weight / total
-            mean += weight * proposal.mean
-            below += weight * NormalDistribution.cumulativeProbability((threshold - proposal.mean) / proposal.spread)
-        }
-        var variance = 0.0
-        for proposal in proposals {
-            let weight = proposal.weight / total
-            variance += weight * (proposal.spread * proposal.spread + (proposal.mean - mean) * (proposal.mean - mean))
-        }
-        let z90 = NormalDistribution.quantile(0.9), sd = variance.squareRoot()
-        return .forecast(Forecast(mean: mean, lower: mean - z90 * sd, upper: mean + z90 * sd,
-                                  probability: direction == .minimize ? below : 1 - below))
     }
 }
 

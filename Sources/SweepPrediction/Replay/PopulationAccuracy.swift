@@ -51,26 +51,15 @@ public struct PopulationAccuracy: Sendable {
                     var sweep = others
                     sweep.restart(run: Int64(index))
                     for point in 0..<used { sweep.record(run: Int64(index), step: curve.steps[point], value: curve.values[point]) }
-                    guard let run = sweep[Int64(index)], let proposals = forecaster.proposals(for: run, in: sweep, at: horizon) else {
-                        declined += 1
-                        continue
-                    }
-                    let total = proposals.reduce(0) { $0 + $1.weight }
-                    guard total > 0 else {
+                    guard let run = sweep[Int64(index)], let prediction = forecaster.prediction(for: run, in: sweep, at: horizon) else {
                         declined += 1
                         continue
                     }
                     predicted += 1
-                    var mean = 0.0, density = 0.0, below = 0.0
-                    for proposal in proposals {
-                        let weight = proposal.weight / total, z = (truth - proposal.mean) / proposal.spread
-                        mean += weight * proposal.mean
-                        density += weight * exp(-0.5 * z * z) / (proposal.spread * (2 * Double.pi).squareRoot())
-                        below += weight * NormalDistribution.cumulativeProbability(z)
-                    }
-                    error += abs(mean - truth)
+                    error += abs(prediction.mean - truth)
                     lastError += abs(curve.values[used - 1] - truth)
-                    logLikelihood += log(max(density, 1e-300))
+                    logLikelihood += PredictionAccuracy.logDensity(of: truth, in: prediction)
+                    let below = prediction.cumulativeProbability(truth)
                     if below >= 0.1, below <= 0.9 { covered += 1 }
                 }
             }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SweepCore
 import SweepPrediction
 
 /// `sweep bench predict`: time fitting the learning-curve ensemble to one curve and
@@ -51,7 +52,7 @@ struct PredictBenchmark: AsyncParsableCommand {
             _ = prediction?.probability(betterThan: curve.value(Double(points)), direction: .maximize)
             let elapsed = clock.now - start
             guard index >= warmup else { continue }
-            timings.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15)
+            timings.append(elapsed.seconds * 1e3)
             guard let fit = outcome.fit, let prediction, let interval else {
                 insufficient += 1
                 continue
@@ -105,7 +106,7 @@ struct PredictBenchmark: AsyncParsableCommand {
             let start = clock.now
             _ = forecaster.forecast(run: run, in: trial, at: target, against: 0.9)
             let elapsed = clock.now - start
-            if index >= warmup { timings.append(Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) * 1e-15) }
+            if index >= warmup { timings.append(elapsed.seconds * 1e3) }
         }
         timings.sort()
         guard !timings.isEmpty else { return }

@@ -98,7 +98,7 @@ struct ReplayCommand: AsyncParsableCommand {
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
         guard ["value", "index"].contains(steps) else { throw ValidationError("--steps is 'value' or 'index', not '\(steps)'") }
         if let forecaster, ForecasterKind(rawValue: forecaster) == nil {
-            throw ValidationError("--forecaster is 'ensemble', 'population' or 'mixed', not '\(forecaster)'")
+            throw ValidationError("--forecaster is one of \(ForecasterKind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(forecaster)'")
         }
         guard populationWindow >= 1, populationSpreadFloor >= 0, populationSpreadFloor.isFinite else {
             throw ValidationError("--population-window must be at least 1 and --population-spread-floor a number ≥ 0")

@@ -177,6 +177,13 @@ final class Cluster: Sendable {
         return (status, process.logTail(bytes: 1 << 20))
     }
 
+    /// The JSON object a command printed (`--format json`), from its first `{` on (log lines
+    /// may come before it); nil when it is not an object.
+    static func jsonObject(in output: String) throws -> [String: Any]? {
+        let start = output.firstIndex(of: "{") ?? output.startIndex
+        return try JSONSerialization.jsonObject(with: Data(output[start...].utf8)) as? [String: Any]
+    }
+
     /// The folder holding a worker's job directories (`JOB-ATTEMPT`).
     func workDirectory(of worker: String) -> String { "\(directory)/work/\(worker)" }
 
