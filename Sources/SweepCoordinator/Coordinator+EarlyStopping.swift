@@ -6,7 +6,7 @@ import SweepStore
 import SweepWire
 
 /// A sweep's early-stopping state: its policy, the metric it watches, every run's curve.
-struct EarlyStoppingState {
+struct EarlyStoppingState: Sendable {
     var rule: StoppingRule
     var metric: String
     var target: Double?
@@ -25,18 +25,103 @@ struct EarlyStoppingState {
     var forecaster: any CurveForecaster
 }
 
+/// What early stopping has yet to take in, in the order it happened: points written (with
+/// the sweeps of their jobs as known when they were written) and results recorded.
+enum StoppingEvent: Sendable {
+    case points([MetricPoint], sweeps: [Int64: Int64])
+    case finished(AttemptReport, sweep: Int64)
+}
+
+/// What judging one sweep's new points produced, off the coordinator's actor.
+struct StoppingJudgement: Sendable {
+    var sweep: Int64
+    /// The state after the points, with every run judged `stop` marked stopped.
+    var state: EarlyStoppingState
+    var records: [StopDecisionRecord] = []
+    /// The stops to send, in order, with their reasons.
+    var stops: [(attempt: AttemptID, reason: String)] = []
+    var reachedTarget: (job: Int64, value: Double)?
+}
+
 /// Early stopping as metrics arrive: the sweep's policy judges each run at its newest report,
 /// every decision is stored with its evidence, a stop is sent to the worker and the job ends
 /// `stopped` with the policy's reason; a run that reaches the sweep's `metric.target` ends
 /// the sweep (no new jobs start; running ones finish).
+///
+/// Judging takes time (a `predict` fit is about a millisecond), so it does not run on the
+/// actor that dispatches jobs: written points and recorded results queue up as events, one
+/// task takes them in order, and the policy itself runs on the global executor, one task per
+/// sweep, while the actor goes on serving workers. Only that task changes a sweep's state
+/// (Coordinator+Forgetting may drop it, and it is then loaded again), so nothing interleaves
+/// with a judgement between its snapshot and its write-back.
 extension Coordinator {
-    /// Judges the runs whose points were just written.
-    func evaluateStopping(_ points: [MetricPoint]) async {
+    /// Points queued for judging above which each run is judged only at its newest queued
+    /// point (every point still joins its curve): when metrics arrive faster than the policy
+    /// can judge them, the queue stays bounded and decisions stay current.
+    static let stoppingBacklogLimit = 100_000
+
+    /// Queues points just written for judging.
+    func stoppingNeeds(points: [MetricPoint]) {
         guard !points.isEmpty else { return }
-        let unknown = Set(points.lazy.map(\.job).filter { self.jobSweeps[$0] == nil })
+        var sweeps: [Int64: Int64] = [:]
+        for point in points where sweeps[point.job] == nil {
+            if let sweep = jobSweeps[point.job] { sweeps[point.job] = sweep }
+        }
+        enqueueStopping(.points(points, sweeps: sweeps))
+    }
+
+    /// Queues a recorded result, for a sweep whose state is or may be loaded.
+    func stoppingNeeds(finished report: AttemptReport) {
+        guard let sweep = jobSweeps[report.job] else { return }
+        if case .some(.none) = earlyStopping[sweep] { return }
+        enqueueStopping(.finished(report, sweep: sweep))
+    }
+
+    private func enqueueStopping(_ event: StoppingEvent) {
+        stoppingEvents.append(event)
+        guard judgeTask == nil else { return }
+        judgeTask = Task { await self.judgeQueued() }
+    }
+
+    /// Takes the queued events in order until none is left. Consecutive batches of points are
+    /// judged together (one lookup, one task per sweep).
+    private func judgeQueued() async {
+        while !stoppingEvents.isEmpty {
+            let events = stoppingEvents
+            stoppingEvents = []
+            var points: [MetricPoint] = [], sweeps: [Int64: Int64] = [:]
+            for event in events {
+                switch event {
+                case .points(let batch, let known):
+                    points += batch
+                    sweeps.merge(known) { first, _ in first }
+                case .finished(let report, let sweep):
+                    await evaluateStopping(points, sweeps: sweeps)
+                    points = []
+                    sweeps = [:]
+                    finishStopping(report, sweep: sweep)
+                }
+            }
+            await evaluateStopping(points, sweeps: sweeps)
+        }
+        judgeTask = nil
+    }
+
+    /// Judges the runs whose points were written, in order (`sweeps`: the sweeps of their
+    /// jobs as known when they were written; the others are looked up).
+    func evaluateStopping(_ points: [MetricPoint], sweeps known: [Int64: Int64]) async {
+        guard !points.isEmpty else { return }
+        var jobSweep = known
+        var unknown: Set<Int64> = []
+        for point in points where jobSweep[point.job] == nil {
+            if let sweep = jobSweeps[point.job] { jobSweep[point.job] = sweep } else { unknown.insert(point.job) }
+        }
         if !unknown.isEmpty {
             do {
-                for (job, sweep) in try await store.sweeps(ofJobs: Array(unknown)) { jobSweeps[job] = sweep }
+                for (job, sweep) in try await store.sweeps(ofJobs: Array(unknown)) {
+                    jobSweep[job] = sweep
+                    jobSweeps[job] = sweep
+                }
             } catch {
                 logger.warning("could not look up the sweeps of jobs for early stopping", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
                 return
@@ -45,60 +130,55 @@ extension Coordinator {
         var bySweep: [Int64: [MetricPoint]] = [:]
         for point in points {
             // Points of sweeps known to have neither a policy nor a target are not kept.
-            guard let sweep = jobSweeps[point.job] else { continue }
+            guard let sweep = jobSweep[point.job] else { continue }
             if case .some(.none) = earlyStopping[sweep] { continue }
             bySweep[sweep, default: []].append(point)
         }
-        var records: [StopDecisionRecord] = []
+        let thinned = points.count > Self.stoppingBacklogLimit
+        if thinned {
+            counters.stoppingPointsThinned += points.count
+            logger.warning("early stopping falls behind the metrics: judging each run at its newest point only", metadata: ["sweep.metrics.points": "\(points.count)"])
+        }
+        // The states, then the judgements off the actor, then the stops and the write-back.
+        var work: [(sweep: Int64, state: EarlyStoppingState, points: [MetricPoint], stopping: Set<AttemptID>)] = []
         for (sweep, sweepPoints) in bySweep {
             sweepStateUsed[sweep] = ContinuousClock.now
             guard var state = await stoppingState(of: sweep) else { continue }
             if state.rule.costAware, let starts = await runStarts(unknownTo: state, in: sweepPoints) {
-                // The lookup suspended this actor: other batches and results may have changed
-                // the sweep's state meanwhile, so carry on from the state as it is now.
-                guard let current = earlyStopping[sweep] ?? nil else { continue }
-                state = current
                 state.runStarts.merge(starts) { known, looked in looked.attempt >= known.attempt ? looked : known }
             }
-            // From here to the write-back nothing suspends, so no other batch can interleave.
-            let now = ContinuousClock.now
-            // Each new point is judged as it comes, in order, as `sweep replay` judges them:
-            // a batch that carries several reports of a run gets a decision for each.
-            var reachedTarget: (job: Int64, value: Double)?
-            for point in sweepPoints where point.name == state.metric {
-                let current = state.attempts[point.job] ?? 0
-                if point.attempt < current { continue }
-                if point.attempt > current {
-                    state.curves.restart(run: point.job)
-                    state.attempts[point.job] = point.attempt
-                    state.stopUndelivered.remove(point.job)
+            let stopping = Set(sweepPoints.lazy.map { AttemptID(job: $0.job, attempt: $0.attempt) }.filter { self.stopsSent.contains($0) })
+            work.append((sweep, state, sweepPoints, stopping))
+        }
+        let now = ContinuousClock.now
+        let judgements = await withTaskGroup(of: StoppingJudgement.self, returning: [StoppingJudgement].self) { group in
+            for item in work {
+                group.addTask { await Self.judge(sweep: item.sweep, state: item.state, points: item.points, now: now, stopping: item.stopping, newestOnly: thinned) }
+            }
+            var all: [StoppingJudgement] = []
+            for await judgement in group { all.append(judgement) }
+            return all
+        }
+        var records: [StopDecisionRecord] = []
+        for judgement in judgements {
+            var state = judgement.state
+            for stop in judgement.stops {
+                if stopsSent.contains(stop.attempt) {
+                    continue  // stopped meanwhile (cancelled): it ends stopped either way
                 }
-                let attempt = AttemptID(job: point.job, attempt: point.attempt)
-                guard state.curves[point.job]?.state ?? .running == .running, !stopsSent.contains(attempt), !state.stopUndelivered.contains(point.job),
-                      state.curves.record(run: point.job, step: Double(point.step), value: point.value,
-                                          cost: state.runStarts[point.job].flatMap { $0.attempt == point.attempt ? (now - $0.start).seconds : nil }) else { continue }
-                if let target = state.target, !state.targetReached, reachedTarget == nil, !state.curves.direction.isBetter(target, than: point.value) {
-                    reachedTarget = (point.job, point.value)
-                }
-                guard let decision = state.rule.evaluate(run: point.job, in: state.curves, forecaster: state.forecaster) else { continue }
-                records.append(StopDecisionRecord(
-                    sweep: sweep, job: point.job, attempt: point.attempt, policy: decision.policy, step: Int64(decision.step.rounded()),
-                    decision: decision.verdict.rawValue, reason: decision.reason, evidenceJSON: Self.json(decision.evidence)))
-                if decision.stops {
-                    if requestStop(attempt, reason: "early stop (\(decision.policy)): \(decision.reason)") {
-                        state.curves.finish(run: point.job, as: .stopped)
-                        counters.earlyStops += 1
-                    } else {
-                        // No worker holds the attempt: its result is already in (it ends as it
-                        // ended, and counts as completed if it succeeded), or it will be.
-                        state.stopUndelivered.insert(point.job)
-                    }
+                if requestStop(stop.attempt, reason: stop.reason) {
+                    counters.earlyStops += 1
+                } else {
+                    // No worker holds the attempt: its result is already in (it ends as it
+                    // ended, and counts as completed if it succeeded), or it will be.
+                    state.curves.resume(run: stop.attempt.job)
+                    state.stopUndelivered.insert(stop.attempt.job)
                 }
             }
-            if reachedTarget != nil { state.targetReached = true }
-            earlyStopping[sweep] = state
-            if let reached = reachedTarget {
-                await endSweep(sweep, reachedBy: reached.job, value: reached.value, metric: state.metric)
+            earlyStopping[judgement.sweep] = state
+            records += judgement.records
+            if let reached = judgement.reachedTarget {
+                await endSweep(judgement.sweep, reachedBy: reached.job, value: reached.value, metric: state.metric)
             }
         }
         guard !records.isEmpty else { return }
@@ -107,6 +187,50 @@ extension Coordinator {
         } catch {
             logger.warning("could not store stop decisions", metadata: ["sweep.error": "\(SweepStore.describe(error))", "sweep.decisions": "\(records.count)"])
         }
+    }
+
+    /// Judges one sweep's new points in order, as `sweep replay` judges them: each point of
+    /// the metric joins its run's curve and the policy decides on the run there (a batch that
+    /// carries several reports of a run gets a decision for each; with `newestOnly`, only the
+    /// newest). A run judged `stop` is marked stopped at once, so that its later points are
+    /// not judged; `stopping`: attempts already being stopped. Pure: no I/O, no actor.
+    @concurrent
+    static func judge(sweep: Int64, state: EarlyStoppingState, points: [MetricPoint], now: ContinuousClock.Instant,
+                      stopping: Set<AttemptID>, newestOnly: Bool) async -> StoppingJudgement {
+        var state = state
+        var records: [StopDecisionRecord] = [], stops: [(attempt: AttemptID, reason: String)] = []
+        var reachedTarget: (job: Int64, value: Double)?
+        var newest: [Int64: Int] = [:]
+        if newestOnly {
+            for (index, point) in points.enumerated() where point.name == state.metric { newest[point.job] = index }
+        }
+        for (index, point) in points.enumerated() where point.name == state.metric {
+            let current = state.attempts[point.job] ?? 0
+            if point.attempt < current { continue }
+            if point.attempt > current {
+                state.curves.restart(run: point.job)
+                state.attempts[point.job] = point.attempt
+                state.stopUndelivered.remove(point.job)
+            }
+            let attempt = AttemptID(job: point.job, attempt: point.attempt)
+            guard state.curves[point.job]?.state ?? .running == .running, !stopping.contains(attempt), !state.stopUndelivered.contains(point.job),
+                  state.curves.record(run: point.job, step: Double(point.step), value: point.value,
+                                      cost: state.runStarts[point.job].flatMap { $0.attempt == point.attempt ? (now - $0.start).seconds : nil }) else { continue }
+            if let target = state.target, !state.targetReached, reachedTarget == nil, !state.curves.direction.isBetter(target, than: point.value) {
+                reachedTarget = (point.job, point.value)
+            }
+            if newestOnly, newest[point.job] != index { continue }
+            guard let decision = state.rule.evaluate(run: point.job, in: state.curves, forecaster: state.forecaster) else { continue }
+            records.append(StopDecisionRecord(
+                sweep: sweep, job: point.job, attempt: point.attempt, policy: decision.policy, step: Int64(decision.step.rounded()),
+                decision: decision.verdict.rawValue, reason: decision.reason, evidenceJSON: json(decision.evidence)))
+            if decision.stops {
+                state.curves.finish(run: point.job, as: .stopped)
+                stops.append((attempt, "early stop (\(decision.policy)): \(decision.reason)"))
+            }
+        }
+        if reachedTarget != nil { state.targetReached = true }
+        return StoppingJudgement(sweep: sweep, state: state, records: records, stops: stops, reachedTarget: reachedTarget)
     }
 
     /// When the attempts behind `points` started, for those whose start `state` does not know
@@ -134,8 +258,8 @@ extension Coordinator {
     }
 
     /// Marks a run completed or stopped once its result is recorded.
-    func finishStopping(_ report: AttemptReport) {
-        guard let sweep = jobSweeps[report.job], var state = earlyStopping[sweep] ?? nil,
+    func finishStopping(_ report: AttemptReport, sweep: Int64) {
+        guard var state = earlyStopping[sweep] ?? nil,
               state.attempts[report.job].map({ $0 <= report.attempt }) ?? true else { return }
         switch report.outcome {
         case .succeeded: state.curves.finish(run: report.job, as: .completed)

@@ -121,7 +121,7 @@ extension Coordinator {
                 for ack in acks { outbox.add(Ack(seq: ack.seq, status: .ok).message, to: ack.identity) }
                 deliver(outbox)
                 outbox = Outbox()
-                await evaluateStopping(points)
+                stoppingNeeds(points: points)
             } catch {
                 // Not acknowledged: the workers resend, and ingestion is idempotent. Until
                 // these attempts' points are written, their results wait too (below), so that
@@ -171,7 +171,7 @@ extension Coordinator {
                 }
                 for (entry, outcome) in zip(reports, outcomes) {
                     if outcome == .applied, entry.report.outcome != .released {
-                        finishStopping(entry.report)
+                        stoppingNeeds(finished: entry.report)
                         noteLadderResult(entry.report)
                         jobSweeps[entry.report.job] = nil
                     }

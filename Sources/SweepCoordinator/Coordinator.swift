@@ -81,6 +81,10 @@ public actor Coordinator: Service {
     var earlyStopping: [Int64: EarlyStoppingState?] = [:]
     /// When each sweep of `earlyStopping` last had points judged (Coordinator+Forgetting).
     var sweepStateUsed: [Int64: ContinuousClock.Instant] = [:]
+    /// Points written and results recorded that early stopping has yet to take in, and the
+    /// task taking them (Coordinator+EarlyStopping).
+    var stoppingEvents: [StoppingEvent] = []
+    var judgeTask: Task<Void, Never>?
     /// Why the coordinator stopped an attempt, recorded as the job's stop reason.
     var stopReasons: [AttemptID: String] = [:]
     var stopsSent: Set<AttemptID> = []
@@ -153,6 +157,9 @@ public actor Coordinator: Service {
         public var malformedMessages = 0
         public var workersPresumedDead = 0
         public var earlyStops = 0
+        /// Points early stopping took in while too far behind to judge each (only each run's
+        /// newest was judged).
+        public var stoppingPointsThinned = 0
         /// ASSIGNs sent from ready jobs, the moment a slot freed (Coordinator+Ready).
         public var assignedFromReady = 0
         /// Ready jobs handed back to the queue unsent.
@@ -373,6 +380,8 @@ public actor Coordinator: Service {
         while dispatchesInFlight > 0 { try? await Task.sleep(for: .milliseconds(1)) }
         while let running = flushTask { await running.value; if flushTask == running { flushTask = nil } }
         await flush(force: true)
+        // Early stopping takes in what the last flush wrote: its decisions are stored.
+        while let judging = judgeTask { await judging.value }
         // Attempts assigned but not yet started go back to the queue at once, and so do ready jobs.
         for (_, worker) in workers {
             await releaseReady(of: worker, why: "the coordinator stops")
@@ -387,6 +396,7 @@ public actor Coordinator: Service {
             "sweep.coordinator.assigned": "\(counters.assigned)", "sweep.coordinator.results": "\(counters.results)",
             "sweep.coordinator.assigned_from_ready": "\(counters.assignedFromReady)", "sweep.coordinator.ready_released": "\(counters.readyReleased)",
             "sweep.coordinator.claims": "\(counters.claims)", "sweep.coordinator.claimed_jobs": "\(counters.claimedJobs)",
+            "sweep.coordinator.early_stops": "\(counters.earlyStops)", "sweep.coordinator.stopping_points_thinned": "\(counters.stoppingPointsThinned)",
             "sweep.coordinator.remembered": "\(remembered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",
         ])
     }

@@ -154,6 +154,14 @@ public struct SweepCurves: Sendable {
         }
     }
 
+    /// Takes back a run's `stopped`: a stop that was decided but could not be carried out (no
+    /// worker held the run), so that how the run really ends decides its state. A completed
+    /// or running run stays as it is.
+    public mutating func resume(run: Int64) {
+        guard runs[run]?.state == .stopped else { return }
+        runs[run]?.state = .running
+    }
+
     /// Marks a run completed (its last value now counts) or stopped. A run that is already
     /// completed or stopped stays as it is.
     public mutating func finish(run: Int64, as state: RunCurve.State) {

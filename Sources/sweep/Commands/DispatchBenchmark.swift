@@ -21,7 +21,11 @@ struct DispatchBenchmark: AsyncParsableCommand {
             --heartbeat-ms, answers each ASSIGN with STARTED at once and with RESULT after a \
             job time drawn uniformly from [0.5, 1.5] x --job-seconds. Dispatch latency is the \
             time from a slot becoming free (WELCOME, or the RESULT sent) to the next ASSIGN \
-            arriving, counted for slots freed after the warm-up.
+            arriving, counted for slots freed after the warm-up. With --report-every-ms, each \
+            running job also reports a point of a learning curve (`loss`, falling as a power \
+            law toward a floor of its own, with noise) that often, and the sweep declares \
+            --policy as its early stopping: the coordinator judges the runs as their points \
+            arrive, and a simulated worker ends a job on STOP as a real one would.
             """
     )
 
@@ -40,6 +44,12 @@ struct DispatchBenchmark: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds of warm-up (connecting, first assignments) not measured.")
     var warmup = 10.0
 
+    @Option(name: .long, help: "Each running job reports one point of its curve this often, in milliseconds (default: no metrics).")
+    var reportEveryMs: Int?
+
+    @Option(name: .long, help: "The sweep's early-stopping policy when jobs report metrics: none, median, asha, hyperband, predict.")
+    var policy = "none"
+
     @Option(name: .long, help: "Write every measured latency to this CSV file (seconds since the measurement began, latency in ms), to see when the slow ones happen.")
     var samplesFile: String?
 
@@ -52,6 +62,11 @@ struct DispatchBenchmark: AsyncParsableCommand {
         guard workers >= 1, heartbeatMs >= 10, jobSeconds > 0, seconds > 0, warmup >= 0 else {
             throw ValidationError("--workers, --heartbeat-ms, --job-seconds and --seconds must be positive")
         }
+        if let reportEveryMs, reportEveryMs < 1 { throw ValidationError("--report-every-ms must be at least 1") }
+        guard ["none", "median", "asha", "hyperband", "predict"].contains(policy) else {
+            throw ValidationError("--policy must be one of none, median, asha, hyperband, predict (got '\(policy)')")
+        }
+        if policy != "none", reportEveryMs == nil { throw ValidationError("--policy needs --report-every-ms (a policy judges reported metrics)") }
         let logger = CLILogging.logger("sweep.bench.dispatch")
         let server = try database.resolve(logger: logger)
         let name = "sweep_bench_\(ProcessInfo.processInfo.processIdentifier)"
@@ -73,13 +88,21 @@ struct DispatchBenchmark: AsyncParsableCommand {
         // Enough jobs that the queue never runs dry: every slot busy for the whole run, twice over.
         let total = warmup + seconds + 10
         let jobCount = max(1000, Int(Double(workers) * total / jobSeconds * 2))
-        let yaml = """
+        var text = """
             name: dispatch-bench
             method: grid
             kernel: noop
             parameters:
               i: {min: 1, max: \(jobCount)}
             """
+        if let reportEveryMs {
+            text += "\nmetric: {name: loss, goal: minimize}"
+            // predict forecasts for the step an average job reaches.
+            let horizon = max(1, Int(jobSeconds * 1000 / Double(reportEveryMs)))
+            if policy == "predict" { text += "\nearly_stop: {policy: predict, horizon: \(horizon)}" }
+            else if policy != "none" { text += "\nearly_stop: {policy: \(policy)}" }
+        }
+        let yaml = text
         let spec = try SweepFile.parse(text: yaml, file: "<dispatch-bench>").spec
         let jobs = try Expander.expand(spec, options: ExpansionOptions(maxJobs: jobCount)).jobs
         try await withStore(url, logger: logger) { store in
@@ -102,7 +125,8 @@ struct DispatchBenchmark: AsyncParsableCommand {
 
         let settings = DispatchSimulation.Settings(
             endpoint: endpoint, workers: workers, heartbeat: .milliseconds(heartbeatMs), jobSeconds: jobSeconds,
-            warmup: .milliseconds(Int64(warmup * 1000)), measured: .milliseconds(Int64(seconds * 1000)))
+            warmup: .milliseconds(Int64(warmup * 1000)), measured: .milliseconds(Int64(seconds * 1000)),
+            reportEvery: reportEveryMs.map { .milliseconds($0) })
         let pid = coordinator.pid
         let report = try await DispatchSimulation.run(settings) { phase in
             switch phase {
@@ -117,6 +141,14 @@ struct DispatchBenchmark: AsyncParsableCommand {
             try await store.count("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'succeeded'")
         }
         report.print(coordinatorJobsRecorded: Int(recorded), workers: workers)
+        if reportEveryMs != nil {
+            let (points, decisions, stopped) = try await withStore(url, logger: logger, migrate: false) { store in
+                (try await store.count("SELECT count(*)::bigint FROM sweep.metrics"),
+                 try await store.count("SELECT count(*)::bigint FROM sweep.stop_decisions"),
+                 try await store.count("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'stopped'"))
+            }
+            print("metrics: \(report.pointsSent) points sent (\(String(format: "%.0f", Double(report.pointsMeasured) / seconds))/s measured), \(points) stored; policy \(policy): \(decisions) decisions stored, \(stopped) jobs stopped")
+        }
         if let samplesFile {
             var csv = "at_seconds,latency_ms\n"
             for (at, latency) in zip(report.latencyTimes, report.latencies) { csv += String(format: "%.4f,%.3f\n", at, latency * 1000) }
@@ -213,6 +245,8 @@ enum DispatchSimulation {
         var jobSeconds: Double
         var warmup: Duration
         var measured: Duration
+        /// How often a running job reports a point of its curve; nil: never.
+        var reportEvery: Duration?
     }
 
     enum Phase: Sendable { case measuring, done }
@@ -229,6 +263,8 @@ enum DispatchSimulation {
         var errors = 0
         var welcomes = 0
         var heartbeatsSent = 0
+        var pointsSent = 0
+        var pointsMeasured = 0
         var measuredSeconds = 0.0
         var before: ProcessSample?
         var after: ProcessSample?
@@ -275,8 +311,23 @@ enum DispatchSimulation {
         var id: String
         var seq: Int64 = 0
         var freeSince: ContinuousClock.Instant?
-        var running: [AttemptID: ContinuousClock.Instant] = [:]
+        var running: [AttemptID: SimulatedJob] = [:]
         var nextHeartbeat: ContinuousClock.Instant
+    }
+
+    /// A running job: when it ends, and its learning curve, loss = floor + scale·(step+1)^-decay
+    /// with 2% noise, reported one step per `reportEvery`.
+    private struct SimulatedJob {
+        var end: ContinuousClock.Instant
+        var nextReport: ContinuousClock.Instant
+        var step: Int64 = 0
+        var floor: Double
+        var scale: Double
+        var decay: Double
+
+        func loss(using random: inout SystemRandomNumberGenerator) -> Double {
+            (floor + scale * pow(Double(step + 1), -decay)) * (1 + 0.02 * Double.random(in: -1...1, using: &random))
+        }
     }
 
     private static func simulate(_ settings: Settings, sample: @Sendable (Phase) -> ProcessSample) throws -> Report {
@@ -332,9 +383,23 @@ enum DispatchSimulation {
                     simulated[index].seq += 1
                     try simulated[index].socket.send(FrameCodec.encode(Started(seq: simulated[index].seq, attempt: assign.attempt).message))
                     let factor = Double.random(in: 0.5...1.5, using: &random)
-                    simulated[index].running[assign.attempt] = arrived + .milliseconds(Int64(settings.jobSeconds * factor * 1000))
+                    simulated[index].running[assign.attempt] = SimulatedJob(
+                        end: arrived + .milliseconds(Int64(settings.jobSeconds * factor * 1000)), nextReport: arrived + (settings.reportEvery ?? .zero),
+                        floor: Double.random(in: 0.1...0.6, using: &random), scale: Double.random(in: 0.5...1.5, using: &random),
+                        decay: Double.random(in: 0.3...1.0, using: &random))
                 case .stop:
                     report.stops += 1
+                    // A real worker ends the job and reports it stopped; the slot is then free.
+                    let stop = try StopRequest(message)
+                    if simulated[index].running.removeValue(forKey: stop.attempt) != nil {
+                        simulated[index].seq += 1
+                        let result = AttemptResult(seq: simulated[index].seq, attempt: stop.attempt, outcome: .stopped, exitStatus: nil,
+                                                   error: nil, logTail: nil, finalMetrics: [:])
+                        try simulated[index].socket.send(FrameCodec.encode(result.message))
+                        report.resultsSent += 1
+                        if arrived >= measureFrom, arrived < measureUntil { report.resultsMeasured += 1 }
+                        if simulated[index].running.isEmpty { simulated[index].freeSince = arrived }
+                    }
                 case .error:
                     report.errors += 1
                 default:
@@ -355,8 +420,24 @@ enum DispatchSimulation {
             guard after - lastTimers >= .milliseconds(1) else { continue }
             lastTimers = after
             for index in simulated.indices {
+                if let every = settings.reportEvery, !simulated[index].running.isEmpty {
+                    for (attempt, var job) in simulated[index].running where job.nextReport <= after && job.nextReport < job.end {
+                        var points: [MetricBatch.Point] = []
+                        while job.nextReport <= after, job.nextReport < job.end {
+                            points.append(MetricBatch.Point(step: job.step, name: "loss", value: job.loss(using: &random)))
+                            job.step += 1
+                            job.nextReport += every
+                        }
+                        simulated[index].running[attempt] = job
+                        simulated[index].seq += 1
+                        try simulated[index].socket.send(FrameCodec.encode(MetricBatch(seq: simulated[index].seq, attempt: attempt, points: points).message))
+                        readiness.markDue(index)
+                        report.pointsSent += points.count
+                        if after >= measureFrom, after < measureUntil { report.pointsMeasured += points.count }
+                    }
+                }
                 if !simulated[index].running.isEmpty {
-                    for (attempt, end) in simulated[index].running where end <= after {
+                    for (attempt, job) in simulated[index].running where job.end <= after {
                         simulated[index].running[attempt] = nil
                         simulated[index].seq += 1
                         let result = AttemptResult(seq: simulated[index].seq, attempt: attempt, outcome: .succeeded, exitStatus: nil,
