@@ -32,11 +32,20 @@ enum StoppingEvent: Sendable {
     case finished(AttemptReport, sweep: Int64)
 }
 
-/// What judging one sweep's new points produced, off the coordinator's actor.
+/// One sweep's new points to judge, with its state (which judging changes: after it, every
+/// run judged `stop` is marked stopped) and, once judged, what came of it.
+struct SweepJudging: Sendable {
+    var sweep: Int64
+    var state: EarlyStoppingState
+    var points: [MetricPoint]
+    /// Attempts already being stopped (a STOP was sent): not judged.
+    var stopping: Set<AttemptID>
+    var judgement: StoppingJudgement?
+}
+
+/// What judging one sweep's new points produced.
 struct StoppingJudgement: Sendable {
     var sweep: Int64
-    /// The state after the points, with every run judged `stop` marked stopped.
-    var state: EarlyStoppingState
     var records: [StopDecisionRecord] = []
     /// The stops to send, in order, with their reasons.
     var stops: [(attempt: AttemptID, reason: String)] = []
@@ -59,6 +68,9 @@ extension Coordinator {
     /// point (every point still joins its curve): when metrics arrive faster than the policy
     /// can judge them, the queue stays bounded and decisions stay current.
     static let stoppingBacklogLimit = 100_000
+
+    /// The shortest time between two rounds of judging.
+    static let stoppingRoundInterval: Duration = .milliseconds(10)
 
     /// Queues points just written for judging.
     func stoppingNeeds(points: [MetricPoint]) {
@@ -87,6 +99,12 @@ extension Coordinator {
     /// judged together (one lookup, one task per sweep).
     private func judgeQueued() async {
         while !stoppingEvents.isEmpty {
+            // Rounds at most every `stoppingRoundInterval`: what a round judges together shares
+            // one lookup, one task per sweep and one write of its decisions.
+            if let last = lastStoppingRound, ContinuousClock.now - last < Self.stoppingRoundInterval {
+                try? await Task.sleep(until: last + Self.stoppingRoundInterval, clock: .continuous)
+            }
+            lastStoppingRound = .now
             let events = stoppingEvents
             stoppingEvents = []
             var points: [MetricPoint] = [], sweeps: [Int64: Int64] = [:]
@@ -140,28 +158,23 @@ extension Coordinator {
             logger.warning("early stopping falls behind the metrics: judging each run at its newest point only", metadata: ["sweep.metrics.points": "\(points.count)"])
         }
         // The states, then the judgements off the actor, then the stops and the write-back.
-        var work: [(sweep: Int64, state: EarlyStoppingState, points: [MetricPoint], stopping: Set<AttemptID>)] = []
+        // Each state leaves `earlyStopping` while it is judged, so that it is held once and
+        // its curves change in place (a second reference would copy every run's curve).
+        var work: [SweepJudging] = []
         for (sweep, sweepPoints) in bySweep {
             sweepStateUsed[sweep] = ContinuousClock.now
             guard var state = await stoppingState(of: sweep) else { continue }
+            earlyStopping[sweep] = nil
             if state.rule.costAware, let starts = await runStarts(unknownTo: state, in: sweepPoints) {
                 state.runStarts.merge(starts) { known, looked in looked.attempt >= known.attempt ? looked : known }
             }
             let stopping = Set(sweepPoints.lazy.map { AttemptID(job: $0.job, attempt: $0.attempt) }.filter { self.stopsSent.contains($0) })
-            work.append((sweep, state, sweepPoints, stopping))
+            work.append(SweepJudging(sweep: sweep, state: consume state, points: sweepPoints, stopping: stopping))
         }
-        let now = ContinuousClock.now
-        let judgements = await withTaskGroup(of: StoppingJudgement.self, returning: [StoppingJudgement].self) { group in
-            for item in work {
-                group.addTask { await Self.judge(sweep: item.sweep, state: item.state, points: item.points, now: now, stopping: item.stopping, newestOnly: thinned) }
-            }
-            var all: [StoppingJudgement] = []
-            for await judgement in group { all.append(judgement) }
-            return all
-        }
+        var judged = await Self.judge(consume work, now: .now, newestOnly: thinned)
         var records: [StopDecisionRecord] = []
-        for judgement in judgements {
-            var state = judgement.state
+        for index in judged.indices {
+            let judgement = judged[index].judgement ?? StoppingJudgement(sweep: judged[index].sweep)
             for stop in judgement.stops {
                 if stopsSent.contains(stop.attempt) {
                     continue  // stopped meanwhile (cancelled): it ends stopped either way
@@ -171,14 +184,15 @@ extension Coordinator {
                 } else {
                     // No worker holds the attempt: its result is already in (it ends as it
                     // ended, and counts as completed if it succeeded), or it will be.
-                    state.curves.resume(run: stop.attempt.job)
-                    state.stopUndelivered.insert(stop.attempt.job)
+                    judged[index].state.curves.resume(run: stop.attempt.job)
+                    judged[index].state.stopUndelivered.insert(stop.attempt.job)
                 }
             }
-            earlyStopping[judgement.sweep] = state
+            earlyStopping[judgement.sweep] = judged[index].state
+            sweepStateUsed[judgement.sweep] = ContinuousClock.now
             records += judgement.records
             if let reached = judgement.reachedTarget {
-                await endSweep(judgement.sweep, reachedBy: reached.job, value: reached.value, metric: state.metric)
+                await endSweep(judgement.sweep, reachedBy: reached.job, value: reached.value, metric: judged[index].state.metric)
             }
         }
         guard !records.isEmpty else { return }
@@ -189,17 +203,25 @@ extension Coordinator {
         }
     }
 
+    /// Judges each sweep's points on the global executor, not the actor (`judge(sweep:…)`);
+    /// the states change in place and come back with their judgements.
+    @concurrent
+    static func judge(_ work: consuming [SweepJudging], now: ContinuousClock.Instant, newestOnly: Bool) async -> [SweepJudging] {
+        for index in work.indices {
+            work[index].judgement = judge(sweep: work[index].sweep, state: &work[index].state, points: work[index].points, now: now,
+                                          stopping: work[index].stopping, newestOnly: newestOnly)
+        }
+        return work
+    }
+
     /// Judges one sweep's new points in order, as `sweep replay` judges them: each point of
     /// the metric joins its run's curve and the policy decides on the run there (a batch that
     /// carries several reports of a run gets a decision for each; with `newestOnly`, only the
     /// newest). A run judged `stop` is marked stopped at once, so that its later points are
     /// not judged; `stopping`: attempts already being stopped. Pure: no I/O, no actor.
-    @concurrent
-    static func judge(sweep: Int64, state: EarlyStoppingState, points: [MetricPoint], now: ContinuousClock.Instant,
-                      stopping: Set<AttemptID>, newestOnly: Bool) async -> StoppingJudgement {
-        var state = state
-        var records: [StopDecisionRecord] = [], stops: [(attempt: AttemptID, reason: String)] = []
-        var reachedTarget: (job: Int64, value: Double)?
+    static func judge(sweep: Int64, state: inout EarlyStoppingState, points: [MetricPoint], now: ContinuousClock.Instant,
+                      stopping: Set<AttemptID>, newestOnly: Bool) -> StoppingJudgement {
+        var judgement = StoppingJudgement(sweep: sweep)
         var newest: [Int64: Int] = [:]
         if newestOnly {
             for (index, point) in points.enumerated() where point.name == state.metric { newest[point.job] = index }
@@ -216,21 +238,21 @@ extension Coordinator {
             guard state.curves[point.job]?.state ?? .running == .running, !stopping.contains(attempt), !state.stopUndelivered.contains(point.job),
                   state.curves.record(run: point.job, step: Double(point.step), value: point.value,
                                       cost: state.runStarts[point.job].flatMap { $0.attempt == point.attempt ? (now - $0.start).seconds : nil }) else { continue }
-            if let target = state.target, !state.targetReached, reachedTarget == nil, !state.curves.direction.isBetter(target, than: point.value) {
-                reachedTarget = (point.job, point.value)
+            if let target = state.target, !state.targetReached, judgement.reachedTarget == nil, !state.curves.direction.isBetter(target, than: point.value) {
+                judgement.reachedTarget = (point.job, point.value)
             }
             if newestOnly, newest[point.job] != index { continue }
             guard let decision = state.rule.evaluate(run: point.job, in: state.curves, forecaster: state.forecaster) else { continue }
-            records.append(StopDecisionRecord(
+            judgement.records.append(StopDecisionRecord(
                 sweep: sweep, job: point.job, attempt: point.attempt, policy: decision.policy, step: Int64(decision.step.rounded()),
                 decision: decision.verdict.rawValue, reason: decision.reason, evidenceJSON: json(decision.evidence)))
             if decision.stops {
                 state.curves.finish(run: point.job, as: .stopped)
-                stops.append((attempt, "early stop (\(decision.policy)): \(decision.reason)"))
+                judgement.stops.append((attempt, "early stop (\(decision.policy)): \(decision.reason)"))
             }
         }
-        if reachedTarget != nil { state.targetReached = true }
-        return StoppingJudgement(sweep: sweep, state: state, records: records, stops: stops, reachedTarget: reachedTarget)
+        if judgement.reachedTarget != nil { state.targetReached = true }
+        return judgement
     }
 
     /// When the attempts behind `points` started, for those whose start `state` does not know
@@ -257,14 +279,13 @@ extension Coordinator {
         return starts
     }
 
-    /// Marks a run completed or stopped once its result is recorded.
+    /// Marks a run completed or stopped once its result is recorded. The state leaves the
+    /// table while it changes, so that its curves change in place.
     func finishStopping(_ report: AttemptReport, sweep: Int64) {
-        guard var state = earlyStopping[sweep] ?? nil,
-              state.attempts[report.job].map({ $0 <= report.attempt }) ?? true else { return }
-        switch report.outcome {
-        case .succeeded: state.curves.finish(run: report.job, as: .completed)
-        case .failed, .stopped: state.curves.finish(run: report.job, as: .stopped)
-        case .released: return
+        guard report.outcome != .released, case .some(.some) = earlyStopping[sweep],
+              case .some(.some(var state)) = earlyStopping.removeValue(forKey: sweep) else { return }
+        if state.attempts[report.job].map({ $0 <= report.attempt }) ?? true {
+            state.curves.finish(run: report.job, as: report.outcome == .succeeded ? .completed : .stopped)
         }
         earlyStopping[sweep] = state
     }

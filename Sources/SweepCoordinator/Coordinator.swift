@@ -85,6 +85,7 @@ public actor Coordinator: Service {
     /// task taking them (Coordinator+EarlyStopping).
     var stoppingEvents: [StoppingEvent] = []
     var judgeTask: Task<Void, Never>?
+    var lastStoppingRound: ContinuousClock.Instant?
     /// Why the coordinator stopped an attempt, recorded as the job's stop reason.
     var stopReasons: [AttemptID: String] = [:]
     var stopsSent: Set<AttemptID> = []
