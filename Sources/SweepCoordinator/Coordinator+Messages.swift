@@ -176,6 +176,8 @@ extension Coordinator {
         // transit: the leases will expire and they will be retried. Its ready jobs were never
         // sent: back to the queue.
         workers[hello.worker] = state
+        state.roomWatch = roomWatch
+        roomWatch.workers.insert(hello.worker)
         if let previous { await releaseReady(of: previous, why: "the worker said HELLO again") }
         do {
             try await store.registerWorker(WorkerRecord(id: hello.worker, host: hello.host, slots: hello.slots, gpus: hello.gpus, labels: hello.labels, kernels: hello.kernels))

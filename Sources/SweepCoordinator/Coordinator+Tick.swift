@@ -217,7 +217,15 @@ extension Coordinator {
         // that a short queue goes to free slots first.
         var groups: [Offer: (slots: [String], ready: [String])] = [:]
         var reserved: [String: (worker: WorkerState, slots: Int)] = [:]
-        for (id, worker) in workers where worker.registered && !worker.draining {
+        // The workers that may have room (RoomWatch); every worker once a second besides.
+        let scanned = ContinuousClock.now
+        let everyone = lastFullRoomScan.map { scanned - $0 >= .seconds(1) } ?? true
+        if everyone { lastFullRoomScan = scanned }
+        let candidates = everyone ? Set(workers.keys) : roomWatch.workers
+        // Those with room are added again below (reserving their slots changes them).
+        roomWatch.workers.removeAll(keepingCapacity: true)
+        for id in candidates {
+            guard let worker = workers[id], worker.registered, !worker.draining else { continue }
             let room = readyRoom(worker)
             guard worker.freeSlots > 0 || room > 0 else { continue }
             groups[worker.offer, default: ([], [])].slots.append(contentsOf: repeatElement(id, count: worker.freeSlots))
