@@ -268,7 +268,8 @@ struct ReplayCommand: AsyncParsableCommand {
                     "\(s.bestStopped)/\(s.sweeps)", String(format: "%.2f", s.topKStopped),
                     "\(s.stopped)", "\(s.decisions)"]
         }
-        print(TextTable.render(header: header, rows: rows), terminator: "")
+        // The policy column is never cut: its predict variants differ at the end of the label.
+        print(TextTable.render(header: header, rows: rows, maxWidth: max(40, rows.map { $0[0].count }.max() ?? 0)), terminator: "")
         print("compute and time saved: mean over sweeps of 1 - used/full; regret: mean |best found - true best|; best stopped: sweeps whose true best run was stopped")
     }
 
