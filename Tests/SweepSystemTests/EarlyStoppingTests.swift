@@ -150,3 +150,67 @@ extension SystemTests {
         }
     }
 }
+
+extension SystemTests {
+    /// Four runs, two of them bad, judged by `threshold` only from step 40 (2 s in): the
+    /// coordinator is killed with SIGKILL 1 s in, before any decision, and restarted. The new
+    /// one loads the curves written so far, takes the workers' resent points, and judges on:
+    /// each bad run is stopped once, no report is judged twice, every curve is whole.
+    @Test("A coordinator killed mid-sweep under an early-stopping policy: the restarted one reloads the curves and stops the bad runs once")
+    func policySurvivesCoordinatorRestart() async throws {
+        try await Cluster.run { cluster in
+            let first = try await cluster.startCoordinator()
+            try cluster.startWorker("w1", slots: 4)
+            let sweep = try await cluster.submit("restart-threshold", yaml: """
+                method: grid
+                kernel: {name: synthetic-curve, settings: {steps: 80, scale: 0.3, noise: 0, step_ms: 50}}
+                metric: {name: val_loss, goal: minimize}
+                parameters:
+                  floor: {values: [0.1, 0.2, 0.8, 0.9]}
+                early_stop: {policy: threshold, value: 0.5, min_steps: 40}
+                """)
+            try await cluster.waitUntil("every run reports", timeout: .seconds(30)) {
+                try await cluster.scalar("SELECT count(DISTINCT job_id)::bigint FROM sweep.metrics", as: Int64.self) == 4
+            }
+            first.killAndReap()
+            let decisionsAtKill = try await cluster.scalar("SELECT count(*)::bigint FROM sweep.stop_decisions", as: Int64.self)
+            #expect(decisionsAtKill == 0, "a decision was taken before the kill; the test proves less")
+            try await Task.sleep(for: .milliseconds(500))
+            try await cluster.startCoordinator()
+
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
+            #expect(states == ["succeeded": 2, "stopped": 2])
+            let stoppedFloors = try await cluster.scalar("""
+                SELECT string_agg(params->>'floor', ',' ORDER BY params->>'floor') FROM sweep.jobs
+                WHERE sweep_id = \(sweep) AND state = 'stopped' AND stop_reason LIKE 'early stop (threshold): %'
+                """, as: String.self)
+            #expect(stoppedFloors == "0.8,0.9")
+            // On a loaded machine a lease may run out while the coordinator is away, and a job
+            // then runs again as attempt 2: what follows is about each job's last attempt.
+            let attempts = try await cluster.scalar(
+                "SELECT string_agg(id || ':' || attempt, ',' ORDER BY id) FROM sweep.jobs WHERE sweep_id = \(sweep)", as: String.self) ?? ""
+            let stops = try await cluster.scalar("""
+                SELECT count(*)::bigint FROM sweep.stop_decisions d JOIN sweep.jobs j ON j.id = d.job_id AND j.attempt = d.attempt
+                WHERE d.sweep_id = \(sweep) AND d.decision = 'stop'
+                """, as: Int64.self)
+            #expect(stops == 2, "jobs and attempts: \(attempts)")
+            let judgedTwice = try await cluster.scalar("""
+                SELECT count(*)::bigint FROM (SELECT job_id, attempt, step FROM sweep.stop_decisions WHERE sweep_id = \(sweep)
+                                              GROUP BY job_id, attempt, step HAVING count(*) > 1) d
+                """, as: Int64.self)
+            #expect(judgedTwice == 0, "jobs and attempts: \(attempts)")
+            // The good runs' curves are whole (steps 0…79, each once) and judged from step 40.
+            let goodPoints = try await cluster.scalar("""
+                SELECT string_agg(n::text, ',') FROM (
+                    SELECT count(*) AS n FROM sweep.metrics m JOIN sweep.jobs j ON j.id = m.job_id AND j.attempt = m.attempt
+                    WHERE j.sweep_id = \(sweep) AND j.state = 'succeeded' AND m.name = 'val_loss' GROUP BY j.id) c
+                """, as: String.self)
+            #expect(goodPoints == "80,80", "jobs and attempts: \(attempts)")
+            let continues = try await cluster.scalar("""
+                SELECT count(*)::bigint FROM sweep.stop_decisions d JOIN sweep.jobs j ON j.id = d.job_id AND j.attempt = d.attempt
+                WHERE d.sweep_id = \(sweep) AND d.decision = 'continue'
+                """, as: Int64.self)
+            #expect((continues ?? 0) >= 2 * 30, "the good runs are judged at most reports from step 40 to 79 (\(continues ?? 0); \(attempts))")
+        }
+    }
+}
