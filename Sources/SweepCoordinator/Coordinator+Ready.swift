@@ -11,13 +11,17 @@ import SweepWire
 /// holds more jobs than it has free slots (protocol §6): the coordinator holds the rest.
 ///
 /// Only single-slot jobs without GPUs are kept ready, only for a worker whose recent jobs took
-/// less than `readyJobsBelow` from ASSIGN to RESULT (long jobs gain nothing from it and would
-/// keep jobs from workers that join later), at most `readyJobsPerSlot` per slot (two by
-/// default), and none is kept longer than `readyHoldLimit`: older ones go back to the queue. Ready jobs go back to the queue, with no
-/// failure counted, when their worker drains, leaves, is presumed dead or says HELLO again,
-/// and when the coordinator shuts down. A coordinator that dies holding some leaves leases
-/// its workers do not list; `handBackUnrunLeases` returns them as it does ASSIGNs lost in
-/// transit.
+/// less than `readyJobsBelow` from ASSIGN to RESULT (2 s by default: for longer jobs the few
+/// milliseconds of a claim are nothing, and a job held behind a long one waits long), at most
+/// `readyJobsPerSlot` per slot (two by default), and none is kept longer than its hold limit
+/// (`readyHoldLimit`, or four of the worker's recent job times if longer): older ones go back
+/// to the queue. When the queue runs dry while workers have free slots, the ready jobs held
+/// for other workers go back to the queue too, so that the free slots get them instead of
+/// waiting behind running jobs (the last jobs of a sweep never queue behind each other). Ready
+/// jobs go back to the queue, with no failure counted, when their worker drains, leaves, is
+/// presumed dead or says HELLO again, and when the coordinator shuts down. A coordinator that
+/// dies holding some leaves leases its workers do not list; `handBackUnrunLeases` returns them
+/// as it does ASSIGNs lost in transit.
 extension Coordinator {
     /// A job claimed for a worker and not yet sent to it.
     struct ReadyJob {
@@ -93,15 +97,44 @@ extension Coordinator {
         ])
     }
 
-    /// Hands back ready jobs kept longer than `readyHoldLimit` (their worker's jobs got long).
+    /// How long a ready job may wait for a slot of `worker`: `readyHoldLimit`, or four of the
+    /// worker's recent job times if longer (a job kept second behind two running ones waits
+    /// about two job times), at most four times `readyJobsBelow`.
+    func readyHoldLimit(of worker: WorkerState) -> Duration {
+        let scaled = min((worker.recentJobTime ?? .zero) * 4, configuration.readyJobsBelow * 4)
+        return max(configuration.readyHoldLimit, scaled)
+    }
+
+    /// Hands back ready jobs kept longer than their hold limit (their worker's jobs got long).
     func releaseStaleReady(now: ContinuousClock.Instant) async {
         for worker in workers.values {
-            guard let oldest = worker.ready.first, now - oldest.claimedAt >= configuration.readyHoldLimit else { continue }
-            let isStale = { (job: ReadyJob) in now - job.claimedAt >= self.configuration.readyHoldLimit }
+            let limit = readyHoldLimit(of: worker)
+            guard let oldest = worker.ready.first, now - oldest.claimedAt >= limit else { continue }
+            let isStale = { (job: ReadyJob) in now - job.claimedAt >= limit }
             let stale = worker.ready.filter(isStale)
             worker.ready.removeAll(where: isStale)
             await handBack(stale.map(\.assign.attempt))
         }
+    }
+
+    /// The queue ran dry for workers offering `offer` while `unfilled` of their slots are free:
+    /// up to that many ready jobs kept for such workers go back to the queue (the oldest of
+    /// the workers that keep the most first), so that the next claim gives them to the free
+    /// slots instead of leaving them behind running jobs.
+    func redistributeReady(offer: Offer, unfilled: Int) async {
+        guard unfilled > 0 else { return }
+        var holders = workers.values.filter { $0.offer == offer && !$0.ready.isEmpty }
+        guard !holders.isEmpty else { return }
+        var released: [AttemptID] = []
+        while released.count < unfilled {
+            holders.sort { $0.ready.count > $1.ready.count }
+            guard let holder = holders.first, !holder.ready.isEmpty else { break }
+            released.append(holder.ready.removeFirst().assign.attempt)
+        }
+        guard !released.isEmpty else { return }
+        counters.readyRedistributed += released.count
+        logger.debug("ready jobs go to free slots: the queue ran dry", metadata: ["sweep.ready.jobs": "\(released.count)"])
+        await handBack(released)
     }
 
     /// Releases claimed attempts that were never sent: queued again, no failure counted.

@@ -261,6 +261,11 @@ extension Coordinator {
             }
             deliver(outbox)
             if claimed.count == spread.count { wantDispatch = true }  // there may be more
+            // Fewer jobs than free slots: the queue is dry for these workers. Ready jobs kept
+            // for others of them go to the free slots (through the queue) instead of waiting.
+            if claimed.count < owners.slots.count {
+                await redistributeReady(offer: offer, unfilled: owners.slots.count - claimed.count)
+            }
         }
         for (_, holder) in reserved where holder.slots > 0 {
             holder.worker.freeSlots += holder.slots

@@ -176,6 +176,8 @@ public actor Coordinator: Service {
         public var malformedMessages = 0
         public var workersPresumedDead = 0
         public var earlyStops = 0
+        /// Ready jobs handed back so that free slots of other workers get them (the queue ran dry).
+        public var readyRedistributed = 0
         /// Points early stopping took in while too far behind to judge each (only each run's
         /// newest was judged).
         public var stoppingPointsThinned = 0
@@ -414,6 +416,7 @@ public actor Coordinator: Service {
             "sweep.coordinator.messages_received": "\(traffic.received)", "sweep.coordinator.messages_sent": "\(traffic.sent)",
             "sweep.coordinator.assigned": "\(counters.assigned)", "sweep.coordinator.results": "\(counters.results)",
             "sweep.coordinator.assigned_from_ready": "\(counters.assignedFromReady)", "sweep.coordinator.ready_released": "\(counters.readyReleased)",
+            "sweep.coordinator.ready_redistributed": "\(counters.readyRedistributed)",
             "sweep.coordinator.claims": "\(counters.claims)", "sweep.coordinator.claimed_jobs": "\(counters.claimedJobs)",
             "sweep.coordinator.early_stops": "\(counters.earlyStops)", "sweep.coordinator.stopping_points_thinned": "\(counters.stoppingPointsThinned)",
             "sweep.coordinator.remembered": "\(remembered.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))",

@@ -38,12 +38,13 @@ public struct CoordinatorConfiguration: Sendable {
     /// A worker whose recent jobs took less than this from ASSIGN to RESULT gets ready jobs:
     /// up to `readyJobsPerSlot` per slot, claimed ahead and sent the moment a slot frees
     /// (Coordinator+Ready). Zero turns ready jobs off.
-    public var readyJobsBelow: Duration = .milliseconds(100)
+    public var readyJobsBelow: Duration = .seconds(2)
     /// How many ready jobs the coordinator keeps per slot of such a worker: two cover the
     /// wait for the next claim at a few thousand jobs a second, where one ran out
     /// (BENCHMARKS.md). Zero turns ready jobs off.
     public var readyJobsPerSlot = 2
-    /// A ready job kept longer than this goes back to the queue.
+    /// A ready job kept longer than this, or than four of its worker's recent job times if
+    /// that is longer (at most four times `readyJobsBelow`), goes back to the queue.
     public var readyHoldLimit: Duration = .seconds(1)
     /// Time between SIGTERM and SIGKILL when the coordinator stops an attempt.
     public var stopGrace: Duration = .seconds(10)

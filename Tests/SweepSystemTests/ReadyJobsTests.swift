@@ -85,6 +85,20 @@ private final class ScriptedWorker {
         return most
     }
 
+    /// Answers `count` ASSIGNs one after another, each `taking` long (heartbeating meanwhile).
+    func runSlowJobs(_ count: Int, taking: Duration) async throws {
+        for finished in 0..<count {
+            let attempt = try #require(try await nextAssign(), "no ASSIGN after \(finished) results")
+            holding.insert(attempt)
+            let done = ContinuousClock.now + taking
+            while ContinuousClock.now < done {
+                heartbeat()
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            succeed(attempt)
+        }
+    }
+
     /// Stops answering: takes ASSIGNs until every slot holds one.
     func fillSlots() async throws {
         while holding.count < slots {
@@ -93,11 +107,64 @@ private final class ScriptedWorker {
     }
 
     func heartbeat() {
-        raw.send(WorkerHeartbeat(freeSlots: 0, running: Array(holding)).message)
+        raw.send(WorkerHeartbeat(freeSlots: slots - holding.count, running: Array(holding)).message)
     }
 }
 
 extension SystemTests {
+    @Test("The queue runs dry while a worker has a free slot: jobs kept ready for a busy worker go to it instead of waiting")
+    func readyJobsGoToFreeSlots() async throws {
+        try await Cluster.run { cluster in
+            try await cluster.startCoordinator()
+            // One slot: two jobs of 1.5 s (so ready jobs may wait about 6 s for it), one held,
+            // two kept ready. Five jobs: then the queue is dry.
+            let sweep = try await cluster.submit("ready-dry", yaml: SweepFiles.sleep(jobs: 5, seconds: 0))
+            let context = try ZMQContext()
+            let busy = try ScriptedWorker("busy", slots: 1, cluster: cluster, context: context)
+            defer { busy.close() }
+            try await busy.join()
+            try await busy.runSlowJobs(2, taking: .milliseconds(1500))
+            try await busy.fillSlots()
+            try await cluster.waitUntil("jobs are kept ready for the busy worker", timeout: .seconds(10)) {
+                busy.heartbeat()
+                return try await cluster.openAttempts(of: "busy") == 3
+            } progress: { "the busy worker's open attempts never reached 1 held + 2 ready" }
+            #expect(try await cluster.scalar("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'queued'", as: Int64.self) == 0)
+
+            // A worker with a free slot joins: the coordinator finds the queue dry and hands a
+            // ready job back, and the next claim gives it to the free slot, seconds before
+            // the ready job's hold limit would have.
+            let idle = try ScriptedWorker("idle", slots: 1, cluster: cluster, context: context)
+            defer { idle.close() }
+            try await idle.join()
+            var given: AttemptID?
+            let deadline = ContinuousClock.now + .milliseconds(2000)
+            while given == nil, ContinuousClock.now < deadline {
+                busy.heartbeat()
+                idle.heartbeat()
+                if let assign = await idle.raw.next(.assign, within: .milliseconds(100)) { given = try Assign(assign).attempt }
+            }
+            let attempt = try #require(given, "the idle worker got no job within 2 s while ready jobs waited for the busy one")
+            idle.holding.insert(attempt)
+            #expect(try await cluster.attempts(of: "busy", outcome: "released") >= 1, "the ready job went back as released")
+
+            // The workers finish: the busy one's freed slot takes its other ready job.
+            idle.succeed(attempt)
+            for held in busy.holding { busy.succeed(held) }
+            try await busy.runQuickJobs(1)
+            idle.raw.send(WireMessage(.bye))
+            busy.raw.send(WireMessage(.bye))
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
+            #expect(states == ["succeeded": 5], "\(states)")
+            let bad = try await cluster.sweepAttempts(sweep, where: "a.outcome IN ('failed', 'expired')")
+            let history = try await cluster.scalar("""
+                SELECT string_agg(a.job_id || '/' || a.attempt || ':' || a.worker || ':' || coalesce(a.outcome, 'open') || ':' || coalesce(a.error, ''), ' ' ORDER BY a.job_id, a.attempt)
+                FROM sweep.attempts a JOIN sweep.jobs j ON j.id = a.job_id WHERE j.sweep_id = \(sweep)
+                """, as: String.self) ?? ""
+            #expect(bad == 0, "attempts failed or expired: \(history)")
+        }
+    }
+
     @Test("Short jobs: the coordinator keeps jobs ready for a worker and never sends it more than its slots; a drain hands the ready ones back unfailed")
     func readyJobs() async throws {
         try await Cluster.run { cluster in

@@ -30,10 +30,13 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var databaseCallLimit = 15.0
 
     @Option(name: .long, help: "Keep jobs ready (claimed ahead, up to --ready-jobs-per-slot per slot, sent the moment a slot frees) for workers whose recent jobs took less than this many milliseconds; 0 turns it off.")
-    var readyJobsBelowMs = 100
+    var readyJobsBelowMs = 2000
 
     @Option(name: .long, help: "Ready jobs kept per slot of a worker with short jobs (see --ready-jobs-below-ms); 0 turns them off.")
     var readyJobsPerSlot = 2
+
+    @Option(name: .long, help: "A ready job kept longer than this many milliseconds (or than four of its worker's recent job times, if longer) goes back to the queue.")
+    var readyHoldMs = 1000
 
     @OptionGroup var curve: CoordinatorCurveOptions
 
@@ -55,6 +58,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         configuration.readyJobsBelow = .milliseconds(readyJobsBelowMs)
         guard readyJobsPerSlot >= 0 else { throw ValidationError("--ready-jobs-per-slot must be 0 (off) or more, got \(readyJobsPerSlot)") }
         configuration.readyJobsPerSlot = readyJobsPerSlot
+        guard readyHoldMs >= 1 else { throw ValidationError("--ready-hold-ms must be at least 1, got \(readyHoldMs)") }
+        configuration.readyHoldLimit = .milliseconds(readyHoldMs)
         try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger, allowListPath: curve.allowListPath)
     }
 }

@@ -50,6 +50,9 @@ struct DispatchBenchmark: AsyncParsableCommand {
     @Option(name: .long, help: "The sweep's early-stopping policy when jobs report metrics: none, median, asha, hyperband, predict.")
     var policy = "none"
 
+    @Option(name: .long, help: "An option for the coordinator (repeatable), for example --coordinator-option=--ready-jobs-below-ms=5000.")
+    var coordinatorOption: [String] = []
+
     @Option(name: .long, help: "Write every measured latency to this CSV file (seconds since the measurement began, latency in ms), to see when the slow ones happen.")
     var samplesFile: String?
 
@@ -114,7 +117,7 @@ struct DispatchBenchmark: AsyncParsableCommand {
         setenv("DATABASE_URL", url.urlString, 1)
         let logFile = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-bench-dispatch-\(getpid()).log").path
         let coordinator = try SpawnedProcess(
-            argv: [SpawnedProcess.selfPath, "coordinator", "--bind", endpoint, "--heartbeat-ms", "\(heartbeatMs)"],
+            argv: [SpawnedProcess.selfPath, "coordinator", "--bind", endpoint, "--heartbeat-ms", "\(heartbeatMs)"] + coordinatorOption,
             logFile: logFile)
         defer {
             coordinator.terminate()
