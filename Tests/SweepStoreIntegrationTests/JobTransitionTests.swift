@@ -224,3 +224,25 @@ struct JobTransitionTests {
         }
     }
 }
+
+@Suite("Sweep progress", .timeLimit(.minutes(1)))
+struct ProgressTests {
+    @Test("sweep_progress and progress(): a claimed job is assigned, a started one running, an ended one done")
+    func assignedThenRunning() async throws {
+        try await TestDatabase.withStore { store in
+            _ = try await store.submit("progress", SweepYAML.grid(values: [1, 2, 3]))
+            let claimed = try await store.claim("w1", limit: 2)
+            #expect(claimed.count == 2)
+            var row = try #require(try await store.progress(sweep: "progress").first)
+            #expect([row.queued, row.assigned, row.running, row.done] as [Int] == [1, 2, 0, 0])
+            let first = try #require(claimed.first)
+            try await store.markRunning([(first.id, first.attempt)])
+            row = try #require(try await store.progress(sweep: "progress").first)
+            #expect([row.queued, row.assigned, row.running, row.done] as [Int] == [1, 1, 1, 0])
+            _ = try await store.record([AttemptReport(job: first.id, attempt: first.attempt, outcome: .succeeded)])
+            row = try #require(try await store.progress(sweep: "progress").first)
+            #expect([row.queued, row.assigned, row.running, row.succeeded] as [Int] == [1, 1, 0, 1])
+            #expect(try await store.scalar("SELECT assigned FROM sweep_progress WHERE sweep = 'progress'", as: Int64.self) == 1)
+        }
+    }
+}

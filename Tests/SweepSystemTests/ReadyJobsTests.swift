@@ -64,6 +64,19 @@ private final class ScriptedWorker {
         return nil
     }
 
+    /// The next ASSIGN, heartbeating every 100 ms while it waits (on a loaded machine the
+    /// first can take longer than the coordinator's liveness window); nil after 10 s.
+    func nextAssignHeartbeating() async throws -> AttemptID? {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            heartbeat()
+            guard let next = await raw.next(within: .milliseconds(100), skipping: [.heartbeat, .welcome]) else { continue }
+            let message = try next.message.get()
+            if message.command == .ack { acknowledged += 1 } else { return try Assign(message).attempt }
+        }
+        return nil
+    }
+
     /// A successful RESULT for `attempt`, which it no longer holds.
     func succeed(_ attempt: AttemptID) {
         sequence += 1
@@ -88,7 +101,7 @@ private final class ScriptedWorker {
     /// Answers `count` ASSIGNs one after another, each `taking` long (heartbeating meanwhile).
     func runSlowJobs(_ count: Int, taking: Duration) async throws {
         for finished in 0..<count {
-            let attempt = try #require(try await nextAssign(), "no ASSIGN after \(finished) results")
+            let attempt = try #require(try await nextAssignHeartbeating(), "no ASSIGN after \(finished) results")
             holding.insert(attempt)
             let done = ContinuousClock.now + taking
             while ContinuousClock.now < done {
@@ -124,12 +137,18 @@ extension SystemTests {
             defer { busy.close() }
             try await busy.join()
             try await busy.runSlowJobs(2, taking: .milliseconds(1500))
-            try await busy.fillSlots()
+            busy.holding.insert(try #require(try await busy.nextAssignHeartbeating(), "no ASSIGN for the free slot"))
             try await cluster.waitUntil("jobs are kept ready for the busy worker", timeout: .seconds(10)) {
                 busy.heartbeat()
-                return try await cluster.openAttempts(of: "busy") == 3
-            } progress: { "the busy worker's open attempts never reached 1 held + 2 ready" }
-            #expect(try await cluster.scalar("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'queued'", as: Int64.self) == 0)
+                let succeeded = try await cluster.sweepAttempts(sweep, where: "a.outcome = 'succeeded'")
+                let open = try await cluster.openAttempts(of: "busy")
+                return succeeded == 2 && open == 3
+            } progress: { "the busy worker's attempts never reached 2 succeeded, 1 held and 2 ready" }
+            let queuedHistory = try await cluster.scalar("""
+                SELECT string_agg(a.job_id || '/' || a.attempt || ':' || coalesce(a.outcome, 'open'), ' ' ORDER BY a.job_id, a.attempt)
+                FROM sweep.attempts a JOIN sweep.jobs j ON j.id = a.job_id WHERE j.sweep_id = \(sweep)
+                """, as: String.self) ?? ""
+            #expect(try await cluster.scalar("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'queued'", as: Int64.self) == 0, "\(queuedHistory)")
 
             // A worker with a free slot joins: the coordinator finds the queue dry and hands a
             // ready job back, and the next claim gives it to the free slot, seconds before
@@ -148,10 +167,18 @@ extension SystemTests {
             idle.holding.insert(attempt)
             #expect(try await cluster.attempts(of: "busy", outcome: "released") >= 1, "the ready job went back as released")
 
-            // The workers finish: the busy one's freed slot takes its other ready job.
+            // Both workers run what they are sent until every job has succeeded (the last ready
+            // job goes to whichever slot frees first), then leave.
             idle.succeed(attempt)
             for held in busy.holding { busy.succeed(held) }
-            try await busy.runQuickJobs(1)
+            let finish = ContinuousClock.now + .seconds(30)
+            while ContinuousClock.now < finish,
+                  try await cluster.scalar("SELECT count(*)::bigint FROM sweep.jobs WHERE sweep_id = \(sweep) AND state <> 'succeeded'", as: Int64.self) != 0 {
+                for peer in [busy, idle] {
+                    peer.heartbeat()
+                    if let assign = await peer.raw.next(.assign, within: .milliseconds(50)) { peer.succeed(try Assign(assign).attempt) }
+                }
+            }
             idle.raw.send(WireMessage(.bye))
             busy.raw.send(WireMessage(.bye))
             let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))

@@ -8,6 +8,9 @@ public struct SweepProgress: Sendable, Hashable {
     public var state: String
     public var total: Int
     public var queued: Int
+    /// Claimed for a worker and not yet started: sent, or kept ready for one of its slots.
+    public var assigned: Int = 0
+    /// Started by a worker.
     public var running: Int
     public var succeeded: Int
     public var retrying: Int
@@ -41,15 +44,15 @@ extension SweepStore {
     public func progress(sweep name: String? = nil) async throws -> [SweepProgress] {
         let rows = try await client.query("""
             SELECT sweep, state, total, queued, running, succeeded, retrying, stopped, cancelled, dead,
-                   extract(epoch FROM now() - first_started_at)::double precision
+                   extract(epoch FROM now() - first_started_at)::double precision, assigned
             FROM public.sweep_progress
             WHERE \(name)::text IS NULL OR sweep = \(name)
             ORDER BY created_at DESC
             """, logger: logger)
         var result: [SweepProgress] = []
-        for try await row in rows.decode((String, String, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Double?).self) {
+        for try await row in rows.decode((String, String, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Double?, Int64).self) {
             result.append(SweepProgress(
-                sweep: row.0, state: row.1, total: Int(row.2), queued: Int(row.3), running: Int(row.4), succeeded: Int(row.5),
+                sweep: row.0, state: row.1, total: Int(row.2), queued: Int(row.3), assigned: Int(row.11), running: Int(row.4), succeeded: Int(row.5),
                 retrying: Int(row.6), stopped: Int(row.7), cancelled: Int(row.8), dead: Int(row.9), elapsedSeconds: row.10))
         }
         if let name, result.isEmpty { throw StoreError(.unknownSweep, "no sweep named '\(name)'") }

@@ -7,7 +7,7 @@ import SweepStore
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show each sweep's progress: queued, running, succeeded, failed, stopped; rate and ETA."
+        abstract: "Show each sweep's progress: queued, assigned, running, succeeded, failed, stopped; rate and ETA."
     )
 
     @Argument(help: "A sweep name (default: every sweep).")
@@ -43,7 +43,7 @@ enum ProgressRenderer {
             let filled = row.total == 0 ? width : width * row.done / row.total
             let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
             var line = "\(row.sweep) [\(bar)] \(row.done)/\(row.total)"
-            line += "  queued \(row.queued), running \(row.running), succeeded \(row.succeeded), retrying \(row.retrying), stopped \(row.stopped), cancelled \(row.cancelled), dead \(row.dead)"
+            line += "  queued \(row.queued), assigned \(row.assigned), running \(row.running), succeeded \(row.succeeded), retrying \(row.retrying), stopped \(row.stopped), cancelled \(row.cancelled), dead \(row.dead)"
             if let elapsed = row.elapsedSeconds, elapsed > 0, row.done > 0 {
                 let rate = Double(row.done) / elapsed
                 line += String(format: "  %.1f jobs/s", rate)
