@@ -91,10 +91,10 @@ struct KernelTests {
             reports.add(step, values)
             if step == 9 { stop.set() }
         }
-        let start = ContinuousClock.now
         _ = try await Self.kernel("synthetic-curve").run(context)
+        // It stops after the step that set the flag (not after its 100,000). No bound on the
+        // time: on a loaded machine ten 1 ms steps once took 5.5 s (a full `swift test`).
         #expect(reports.steps == Array(0...9))
-        #expect(ContinuousClock.now - start < .seconds(5))
 
         let stoppedBefore = StopFlag()
         stoppedBefore.set()
