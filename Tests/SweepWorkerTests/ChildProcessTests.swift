@@ -89,8 +89,9 @@ struct ChildProcessTests {
         while run.stdout.isEmpty, ContinuousClock.now - start < .seconds(5) { try await Task.sleep(for: .milliseconds(10)) }
         run.process.signal(SIGTERM)
         #expect(await run.status(within: .seconds(5)) == 128 + SIGTERM)
-        // The exit is reported without waiting out the children's hold on the pipes.
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // The exit is reported without waiting out the children's hold on the pipes (their
+        // 30 s sleep; a loose bound, as loaded machines are slow).
+        #expect(ContinuousClock.now - start < .seconds(20))
         // The orphaned sleep got the signal too; it is gone (or a zombie) soon after.
         var alive = Self.livingMembers(ofGroup: run.process.pid)
         while !alive.isEmpty, ContinuousClock.now - start < .seconds(5) {

@@ -126,7 +126,8 @@ struct KernelTests {
         try await Task.sleep(for: .milliseconds(100))
         stop.set()
         _ = try await final
-        #expect(ContinuousClock.now - start < .seconds(5))
+        // Well before the 30 s it was asked to sleep (a loose bound: loaded machines are slow).
+        #expect(ContinuousClock.now - start < .seconds(20))
     }
 
     @Test func sleepRefusesANegativeTime() async throws {
