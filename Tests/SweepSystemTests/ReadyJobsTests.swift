@@ -55,18 +55,10 @@ private final class ScriptedWorker {
         _ = try #require(await raw.next(.welcome), "no WELCOME for HELLO")
     }
 
-    /// The next ASSIGN (its attempt), counting the ACKs that come before it; nil after 10 s.
+    /// The next ASSIGN (its attempt), counting the ACKs that come before it, heartbeating
+    /// every 100 ms while it waits (on a loaded machine an ASSIGN can take longer than the
+    /// coordinator's liveness window); nil after 10 s.
     func nextAssign() async throws -> AttemptID? {
-        while let next = await raw.next(within: .seconds(10), skipping: [.heartbeat, .welcome]) {
-            let message = try next.message.get()
-            if message.command == .ack { acknowledged += 1 } else { return try Assign(message).attempt }
-        }
-        return nil
-    }
-
-    /// The next ASSIGN, heartbeating every 100 ms while it waits (on a loaded machine the
-    /// first can take longer than the coordinator's liveness window); nil after 10 s.
-    func nextAssignHeartbeating() async throws -> AttemptID? {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             heartbeat()
@@ -101,7 +93,7 @@ private final class ScriptedWorker {
     /// Answers `count` ASSIGNs one after another, each `taking` long (heartbeating meanwhile).
     func runSlowJobs(_ count: Int, taking: Duration) async throws {
         for finished in 0..<count {
-            let attempt = try #require(try await nextAssignHeartbeating(), "no ASSIGN after \(finished) results")
+            let attempt = try #require(try await nextAssign(), "no ASSIGN after \(finished) results")
             holding.insert(attempt)
             let done = ContinuousClock.now + taking
             while ContinuousClock.now < done {
@@ -137,7 +129,7 @@ extension SystemTests {
             defer { busy.close() }
             try await busy.join()
             try await busy.runSlowJobs(2, taking: .milliseconds(1500))
-            busy.holding.insert(try #require(try await busy.nextAssignHeartbeating(), "no ASSIGN for the free slot"))
+            busy.holding.insert(try #require(try await busy.nextAssign(), "no ASSIGN for the free slot"))
             try await cluster.waitUntil("jobs are kept ready for the busy worker", timeout: .seconds(10)) {
                 busy.heartbeat()
                 let succeeded = try await cluster.sweepAttempts(sweep, where: "a.outcome = 'succeeded'")
@@ -264,9 +256,11 @@ extension SystemTests {
                 _ = try #require(await worker.raw.next(.ack, within: .seconds(10)), "RESULTs not acknowledged: \(acknowledged) of \(worker.sequence)")
                 acknowledged += 1
             }
+            // Wait until its ready room is full (two per slot): then no claim is on its way,
+            // which could otherwise commit after the count below and be handed back too.
             try await cluster.waitUntil("jobs are kept ready for the worker", timeout: .seconds(10)) {
                 worker.heartbeat()
-                return try await cluster.openAttempts(of: "quick") > Int64(worker.slots)
+                return try await cluster.openAttempts(of: "quick") == Int64(3 * worker.slots)
             }
             first.killAndReap()
             // Counted once the coordinator is dead: a claim could still land between a count
