@@ -2,6 +2,29 @@ import Foundation
 import PostgresNIO
 import Testing
 
+extension Cluster {
+    /// synthetic-curve runs whose floors are 0.1 and 0.2 (good) and 0.8 and 0.9 (bad), judged
+    /// by a threshold policy at 0.5 from `minSteps`.
+    static func thresholdSweep(steps: Int, stepMilliseconds: Int, minSteps: Int) -> String {
+        """
+        method: grid
+        kernel: {name: synthetic-curve, settings: {steps: \(steps), scale: 0.3, noise: 0, step_ms: \(stepMilliseconds)}}
+        metric: {name: val_loss, goal: minimize}
+        parameters:
+          floor: {values: [0.1, 0.2, 0.8, 0.9]}
+        early_stop: {policy: threshold, value: 0.5, min_steps: \(minSteps)}
+        """
+    }
+
+    /// The floors of the sweep's runs that ended stopped with a reason LIKE `reasonLike`, in order.
+    func stoppedFloors(sweep: Int64, reasonLike: String) async throws -> String? {
+        try await scalar("""
+            SELECT string_agg(params->>'floor', ',' ORDER BY params->>'floor') FROM sweep.jobs
+            WHERE sweep_id = \(sweep) AND state = 'stopped' AND stop_reason LIKE \(reasonLike)
+            """, as: String.self)
+    }
+}
+
 extension SystemTests {
     /// synthetic-curve jobs whose floors are 0.1 and 0.2 (good) and 0.8 and 0.9 (bad), under
     /// a threshold policy at 0.5 from step 5.
@@ -10,21 +33,10 @@ extension SystemTests {
         try await Cluster.run { cluster in
             let coordinator = try await cluster.startCoordinator()
             try cluster.startWorker("w1", slots: 4)
-            let sweep = try await cluster.submit("threshold-stop", yaml: """
-                method: grid
-                kernel: {name: synthetic-curve, settings: {steps: 60, scale: 0.3, noise: 0, step_ms: 25}}
-                metric: {name: val_loss, goal: minimize}
-                parameters:
-                  floor: {values: [0.1, 0.2, 0.8, 0.9]}
-                early_stop: {policy: threshold, value: 0.5, min_steps: 5}
-                """)
+            let sweep = try await cluster.submit("threshold-stop", yaml: Cluster.thresholdSweep(steps: 60, stepMilliseconds: 25, minSteps: 5))
             let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
             #expect(states == ["succeeded": 2, "stopped": 2])
-            let stoppedFloors = try await cluster.scalar("""
-                SELECT string_agg(params->>'floor', ',' ORDER BY params->>'floor') FROM sweep.jobs
-                WHERE sweep_id = \(sweep) AND state = 'stopped' AND stop_reason LIKE 'early stop (threshold): %'
-                """, as: String.self)
-            #expect(stoppedFloors == "0.8,0.9")
+            #expect(try await cluster.stoppedFloors(sweep: sweep, reasonLike: "early stop (threshold): %") == "0.8,0.9")
             // Once their results are recorded, the coordinator keeps nothing about the stopped
             // attempts (it used to keep every stop it ever sent): its shutdown line says so.
             coordinator.signal(SIGTERM)
@@ -92,11 +104,7 @@ extension SystemTests {
                 """)
             let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
             #expect(states == ["succeeded": 2, "stopped": 2])
-            let stoppedFloors = try await cluster.scalar("""
-                SELECT string_agg(params->>'floor', ',' ORDER BY params->>'floor') FROM sweep.jobs
-                WHERE sweep_id = \(sweep) AND state = 'stopped' AND stop_reason LIKE 'early stop (predict): %remaining compute%'
-                """, as: String.self)
-            #expect(stoppedFloors == "0.8,0.9")
+            #expect(try await cluster.stoppedFloors(sweep: sweep, reasonLike: "early stop (predict): %remaining compute%") == "0.8,0.9")
             // Each stop's threshold is 0.05 × the run's remaining compute relative to a completed
             // run's; at a run's first judged steps (5 to 8 of 40) most of it is still to come.
             let stops = try await cluster.scalar("""
@@ -161,14 +169,7 @@ extension SystemTests {
         try await Cluster.run { cluster in
             let first = try await cluster.startCoordinator()
             try cluster.startWorker("w1", slots: 4)
-            let sweep = try await cluster.submit("restart-threshold", yaml: """
-                method: grid
-                kernel: {name: synthetic-curve, settings: {steps: 80, scale: 0.3, noise: 0, step_ms: 50}}
-                metric: {name: val_loss, goal: minimize}
-                parameters:
-                  floor: {values: [0.1, 0.2, 0.8, 0.9]}
-                early_stop: {policy: threshold, value: 0.5, min_steps: 40}
-                """)
+            let sweep = try await cluster.submit("restart-threshold", yaml: Cluster.thresholdSweep(steps: 80, stepMilliseconds: 50, minSteps: 40))
             try await cluster.waitUntil("every run reports", timeout: .seconds(30)) {
                 try await cluster.scalar("SELECT count(DISTINCT job_id)::bigint FROM sweep.metrics", as: Int64.self) == 4
             }
@@ -180,11 +181,7 @@ extension SystemTests {
 
             let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
             #expect(states == ["succeeded": 2, "stopped": 2])
-            let stoppedFloors = try await cluster.scalar("""
-                SELECT string_agg(params->>'floor', ',' ORDER BY params->>'floor') FROM sweep.jobs
-                WHERE sweep_id = \(sweep) AND state = 'stopped' AND stop_reason LIKE 'early stop (threshold): %'
-                """, as: String.self)
-            #expect(stoppedFloors == "0.8,0.9")
+            #expect(try await cluster.stoppedFloors(sweep: sweep, reasonLike: "early stop (threshold): %") == "0.8,0.9")
             // On a loaded machine a lease may run out while the coordinator is away, and a job
             // then runs again as attempt 2: what follows is about each job's last attempt.
             let attempts = try await cluster.scalar(
