@@ -25,6 +25,26 @@ struct HashTests {
     @Test func stringsAreEscaped() {
         let value = ParamValue.string("a\"b\\c\nd\u{01}é")
         #expect(value.canonicalJSON == #""a\"b\\c\nd\u0001é""#)
+        #expect(ParamValue.string("\r\t\u{1F}\u{7F}/😀").canonicalJSON == #""\r\t\u001f"# + "\u{7F}/😀\"")
+    }
+
+    /// The byte writer (the wire codec's) spells every value as `String(_:)` and
+    /// `canonicalNumber` do, and the `String` forms are the byte forms.
+    @Test func bytesSpellNumbersAsStringsDo() {
+        let integers: [Int64] = [0, 7, 9, 10, -1, -9, -10, 99, 100, 1_234_567_890, .max, .min, .max - 1, .min + 1]
+        for integer in integers {
+            #expect(ParamValue.int(integer).canonicalJSONBytes == Array(String(integer).utf8))
+        }
+        let doubles: [Double] = [0, -0.0, 1, -1, 0.5, 1e-5, 1e20, -1e300, 9_007_199_254_740_991, 9_007_199_254_740_992, 123.456]
+        for double in doubles {
+            #expect(ParamValue.double(double).canonicalJSONBytes == Array(ParamValue.canonicalNumber(double).utf8))
+        }
+        let value = ParamValue.object(["b": .array([.int(-3), .double(2.5), .string("x\ny")]), "a": .object(["z": .null, "é": .bool(false)])])
+        #expect(value.canonicalJSON == #"{"a":{"z":null,"é":false},"b":[-3,2.5,"x\ny"]}"#)
+        #expect(value.canonicalJSONBytes == Array(value.canonicalJSON.utf8))
+        var line = "prefix "
+        value.writeJSON(into: &line)
+        #expect(line == "prefix " + value.canonicalJSON)
     }
 
     @Test func hashIsStableAcrossKeyOrderAndNumberFormattingInYAML() throws {

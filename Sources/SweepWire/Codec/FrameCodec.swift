@@ -6,7 +6,7 @@ public import SweepCore
 public enum FrameCodec {
     /// The three frames of a message: signature, command, JSON body.
     public static func encode(_ message: WireMessage) -> [[UInt8]] {
-        [WireProtocol.signature, Array(message.command.rawValue.utf8), Array(ParamValue.object(message.body).canonicalJSON.utf8)]
+        [WireProtocol.signature, Array(message.command.rawValue.utf8), ParamValue.object(message.body).canonicalJSONBytes]
     }
 
     /// Decodes the frames of one message (without the ROUTER identity frame).

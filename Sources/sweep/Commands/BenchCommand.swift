@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run a benchmark and print its figures.",
-        subcommands: [ExpandBenchmark.self, StoreBenchmark.self, QueueBenchmark.self, DispatchBenchmark.self, KernelsBenchmark.self, PredictBenchmark.self]
+        subcommands: [ExpandBenchmark.self, StoreBenchmark.self, QueueBenchmark.self, DispatchBenchmark.self, KernelsBenchmark.self, PredictBenchmark.self, WireBenchmark.self]
     )
 }
 
