@@ -136,7 +136,8 @@ extension Coordinator {
         }
         if !unknown.isEmpty {
             do {
-                for (job, sweep) in try await store.sweeps(ofJobs: Array(unknown)) {
+                let lookup = Array(unknown)
+                for (job, sweep) in try await bounded("looking up the sweeps of jobs", { [store] in try await store.sweeps(ofJobs: lookup) }) {
                     jobSweep[job] = sweep
                     jobSweeps[job] = sweep
                 }
@@ -197,7 +198,7 @@ extension Coordinator {
         }
         guard !records.isEmpty else { return }
         do {
-            try await store.recordStopDecisions(records)
+            try await bounded("recording stop decisions") { [store, records] in try await store.recordStopDecisions(records) }
         } catch {
             logger.warning("could not store stop decisions", metadata: ["sweep.error": "\(SweepStore.describe(error))", "sweep.decisions": "\(records.count)"])
         }
@@ -268,7 +269,8 @@ extension Coordinator {
         var starts: [Int64: (attempt: Int, start: ContinuousClock.Instant)] = [:]
         do {
             let asked = ContinuousClock.now
-            let elapsed = try await store.secondsSinceStart(of: unknown.map { (job: $0.key, attempt: $0.value) })
+            let attempts = unknown.map { (job: $0.key, attempt: $0.value) }
+            let elapsed = try await bounded("reading when attempts started") { [store] in try await store.secondsSinceStart(of: attempts) }
             for (job, seconds) in elapsed {
                 guard let attempt = unknown[job], seconds.isFinite else { continue }
                 starts[job] = (attempt, asked - .seconds(max(0, seconds)))
@@ -309,7 +311,7 @@ extension Coordinator {
         if let cached = specs[sweep] {
             spec = cached
         } else {
-            guard let loaded = try? await store.spec(ofSweep: sweep) else { return nil }
+            guard let loaded = try? await bounded("reading a sweep's spec", { [store] in try await store.spec(ofSweep: sweep) }) else { return nil }
             specs[sweep] = loaded
             spec = loaded
         }
@@ -321,7 +323,7 @@ extension Coordinator {
         var state = EarlyStoppingState(rule: rule, metric: metric, target: spec.metric?.target, curves: SweepCurves(direction: spec.stoppingDirection),
                                        forecaster: rule.forecaster.forecaster())
         do {
-            for curve in try await store.curves(sweep: sweep, metric: metric) {
+            for curve in try await bounded("loading a sweep's curves", { [store] in try await store.curves(sweep: sweep, metric: metric) }) {
                 state.attempts[curve.job] = curve.attempt
                 for (index, step) in curve.steps.enumerated() {
                     state.curves.record(run: curve.job, step: Double(step), value: curve.values[index], cost: curve.costs[index])
@@ -349,7 +351,7 @@ extension Coordinator {
     func endSweep(_ sweep: Int64, reachedBy job: Int64, value: Double, metric: String) async {
         let reason = "target reached: job \(job) reported \(metric) = \(value)"
         do {
-            let cancelled = try await store.endSweep(id: sweep, reason: reason)
+            let cancelled = try await bounded("ending a sweep that reached its target") { [store] in try await store.endSweep(id: sweep, reason: reason) }
             logger.info("sweep reached its target", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.job.id": "\(job)", "sweep.metric.value": "\(value)", "sweep.cancelled": "\(cancelled)"])
         } catch {
             logger.warning("could not end a sweep that reached its target", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.error": "\(SweepStore.describe(error))"])

@@ -140,7 +140,7 @@ extension Coordinator {
     /// Releases claimed attempts that were never sent: queued again, no failure counted.
     private func handBack(_ attempts: [AttemptID]) async {
         for attempt in attempts {
-            _ = try? await store.release(job: attempt.job, attempt: attempt.attempt)
+            _ = try? await bounded("handing back a job") { [store] in try await store.release(job: attempt.job, attempt: attempt.attempt) }
         }
         counters.readyReleased += attempts.count
         wantDispatch = true

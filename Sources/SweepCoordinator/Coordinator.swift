@@ -393,21 +393,40 @@ public actor Coordinator: Service {
         }
     }
 
+    /// Runs one step of `shutDown` under a `SlowStepWatch`.
+    private func shutdownStep(_ what: String, _ step: () async -> Void) async {
+        await SlowStepWatch(logger: logger).run(what, step)
+    }
+
     func shutDown() async {
         stopping = true
         nudge()
-        // Dispatches in flight finish assigning first, so that what they claimed is handed
-        // back below if it has not started.
-        while dispatchesInFlight > 0 { try? await Task.sleep(for: .milliseconds(1)) }
-        while let running = flushTask { await running.value; if flushTask == running { flushTask = nil } }
-        await flush(force: true)
-        // Early stopping takes in what the last flush wrote: its decisions are stored.
-        while let judging = judgeTask { await judging.value }
-        // Attempts assigned but not yet started go back to the queue at once, and so do ready jobs.
-        for (_, worker) in workers {
-            await releaseReady(of: worker, why: "the coordinator stops")
-            for (attempt, _) in worker.assigned where !worker.started.contains(attempt) {
-                _ = try? await store.release(job: attempt.job, attempt: attempt.attempt)
+        logger.info("coordinator stopping", metadata: [
+            "sweep.coordinator.workers": "\(workers.count)", "sweep.coordinator.dispatches_in_flight": "\(dispatchesInFlight)",
+            "sweep.coordinator.stopping_events": "\(stoppingEvents.count)",
+        ])
+        // Each step is timed: one that takes long is named in the log (a shutdown that does
+        // not end then shows where it waits).
+        await shutdownStep("finishing dispatches in flight") {
+            // Dispatches in flight finish assigning first, so that what they claimed is handed
+            // back below if it has not started.
+            while self.dispatchesInFlight > 0 { try? await Task.sleep(for: .milliseconds(1)) }
+        }
+        await shutdownStep("writing the last reports") {
+            while let running = self.flushTask { await running.value; if self.flushTask == running { self.flushTask = nil } }
+            await self.flush(force: true)
+        }
+        await shutdownStep("judging the last reports for early stopping") {
+            // Early stopping takes in what the last flush wrote: its decisions are stored.
+            while let judging = self.judgeTask { await judging.value }
+        }
+        await shutdownStep("handing back jobs not started") {
+            // Attempts assigned but not yet started go back to the queue at once, and so do ready jobs.
+            for (_, worker) in self.workers {
+                await self.releaseReady(of: worker, why: "the coordinator stops")
+                for (attempt, _) in worker.assigned where !worker.started.contains(attempt) {
+                    _ = try? await self.bounded("handing back a job") { [store = self.store] in try await store.release(job: attempt.job, attempt: attempt.attempt) }
+                }
             }
         }
         socket.close()

@@ -57,3 +57,53 @@ extension SystemTests {
         }
     }
 }
+
+extension SystemTests {
+    /// The same fault under early stopping: the write of a round's decisions hangs for good.
+    /// Before the early-stopping calls had a limit, no run was judged again after it (this
+    /// test then fails waiting for later decisions), and as the coordinator's shutdown waits
+    /// for the judging to end, SIGTERM could not have ended it either.
+    @Test("A write of stop decisions whose connection never answers is abandoned; judging goes on and SIGTERM still ends the coordinator",
+          .enabled(if: geteuid() == 0, "stopping a PostgreSQL server process needs root"))
+    func stuckStopDecisionsAreAbandoned() async throws {
+        try await Cluster.run { cluster in
+            let coordinator = try await cluster.startCoordinator(extraArguments: ["--database-call-limit", "2"])
+            let sweep = try await cluster.submit("stuck-decisions", yaml: Cluster.thresholdSweep(steps: 60, stepMilliseconds: 25, minSteps: 5))
+            let stopped = Mutex<[Int32]>([])
+            defer { for pid in stopped.withLock({ $0 }) { kill(pid, SIGCONT) } }
+            try await cluster.client.withConnection { connection in
+                _ = try await connection.query("BEGIN", logger: Cluster.logger)
+                _ = try await connection.query("LOCK TABLE sweep.stop_decisions IN ACCESS EXCLUSIVE MODE", logger: Cluster.logger)
+                try cluster.startWorker("w1", slots: 4)
+                // The first decisions reach the database at step 5; their write waits for the lock.
+                var waiting: [Int32] = []
+                try await cluster.waitUntil("a write of stop decisions waits for the lock", timeout: .seconds(30)) {
+                    waiting = []
+                    let rows = try await cluster.client.query("""
+                        SELECT pid FROM pg_stat_activity
+                        WHERE wait_event_type = 'Lock' AND query LIKE '%stop_decisions%' AND pid <> pg_backend_pid()
+                        """, logger: Cluster.logger)
+                    for try await pid in rows.decode(Int32.self) { waiting.append(pid) }
+                    return !waiting.isEmpty
+                }
+                for pid in waiting {
+                    guard kill(pid, SIGSTOP) == 0 else {
+                        throw Failure("could not stop server process \(pid) (errno \(errno)); is the test server on this machine?")
+                    }
+                    stopped.withLock { $0.append(pid) }
+                }
+                _ = try await connection.query("COMMIT", logger: Cluster.logger)
+            }
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
+            #expect(states.values.reduce(0, +) == 4)
+            // Decisions judged after the stuck write reached the database.
+            try await cluster.waitUntil("decisions after the stuck write are stored", timeout: .seconds(30)) {
+                (try await cluster.scalar("SELECT count(*)::bigint FROM sweep.stop_decisions WHERE sweep_id = \(sweep)", as: Int64.self) ?? 0) > 0
+            }
+            coordinator.signal(SIGTERM)
+            #expect(await coordinator.waitForExit(timeout: .seconds(30)) == 0, "\(coordinator.logTail())")
+            let log = coordinator.logTail(bytes: 1 << 20)
+            #expect(log.contains("recording stop decisions did not return within 2"), "\(coordinator.logTail())")
+        }
+    }
+}
