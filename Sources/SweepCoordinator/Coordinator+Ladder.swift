@@ -52,7 +52,7 @@ extension Coordinator {
     func checkHeldRungs() async {
         let sweeps: [Int64]
         do {
-            sweeps = try await store.sweepsWithHeldRungs()
+            sweeps = try await bounded("looking for held ladder rungs") { [store] in try await store.sweepsWithHeldRungs() }
         } catch {
             logger.debug("could not look for held ladder rungs", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
             return
@@ -71,7 +71,7 @@ extension Coordinator {
                 let jobs = Array(ladderRefits.unknownJobs)
                 ladderRefits.unknownJobs = []
                 do {
-                    for sweep in Set(try await store.sweeps(ofJobs: jobs).values) where ladderRefits.ladders[sweep] != .some(nil) {
+                    for sweep in Set(try await bounded("looking up the sweeps of jobs", { [store] in try await store.sweeps(ofJobs: jobs) }).values) where ladderRefits.ladders[sweep] != .some(nil) {
                         ladderRefits.dirty.insert(sweep)
                     }
                 } catch {
@@ -105,7 +105,7 @@ extension Coordinator {
         guard let ladder = await ladderSpec(of: sweep) else { return }
         let results: [LadderRungResult]
         do {
-            results = try await store.ladderResults(sweep: sweep, ladder: ladder)
+            results = try await bounded("reading a ladder's results") { [store] in try await store.ladderResults(sweep: sweep, ladder: ladder) }
         } catch {
             logger.warning("could not read a ladder's results", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.error": "\(SweepStore.describe(error))"])
             return
@@ -123,7 +123,7 @@ extension Coordinator {
         for (dataset, fit) in outcome.fits {
             let record = LadderFitRecord(sweep: sweep, dataset: dataset, fit: fit, maxIntervalWidth: ladder.maxIntervalWidth)
             do {
-                try await store.insertLadderFit(record)
+                _ = try await bounded("storing a ladder fit") { [store] in try await store.insertLadderFit(record) }
             } catch {
                 logger.warning("could not store a ladder fit", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.metric": "\(dataset.metric)", "sweep.error": "\(SweepStore.describe(error))"])
                 continue
@@ -138,12 +138,12 @@ extension Coordinator {
             // Not converged: once the released rungs are done, release the next one, but only
             // if this fit saw every result: a job that ended while it fitted is refitted first.
             do {
-                let finished = try await store.ladderResults(sweep: sweep, ladder: ladder).count
+                let finished = try await bounded("reading a ladder's results") { [store] in try await store.ladderResults(sweep: sweep, ladder: ladder) }.count
                 if finished != results.count {
                     ladderRefits.dirty.insert(sweep)
                     return
                 }
-                if let released = try await store.releaseNextRung(sweep: sweep) {
+                if let released = try await bounded("releasing a ladder rung", { [store] in try await store.releaseNextRung(sweep: sweep) }) {
                     logger.info("ladder not converged; next rung released", metadata: [
                         "sweep.sweep.id": "\(sweep)", "sweep.ladder.rung": "\(released.rung)", "sweep.jobs.released": "\(released.jobs)",
                     ])
@@ -155,7 +155,8 @@ extension Coordinator {
         }
         let level = outcome.fits.first?.fit.intervalLevel ?? LadderFitConfiguration().intervalLevel
         do {
-            let cancelled = try await store.cancelWaitingJobs(sweep: sweep, aboveRung: convergence.highestRung, reason: convergence.reason(maxWidth: maxWidth, level: level))
+            let (rung, reason) = (convergence.highestRung, convergence.reason(maxWidth: maxWidth, level: level))
+            let cancelled = try await bounded("cancelling held ladder rungs") { [store] in try await store.cancelWaitingJobs(sweep: sweep, aboveRung: rung, reason: reason) }
             if cancelled > 0 {
                 logger.info("ladder converged; waiting jobs of higher rungs cancelled", metadata: [
                     "sweep.sweep.id": "\(sweep)", "sweep.ladder.rung": "\(convergence.highestRung)", "sweep.jobs.cancelled": "\(cancelled)",
@@ -206,7 +207,7 @@ extension Coordinator {
             spec = cached
         } else {
             do {
-                spec = try await store.spec(ofSweep: sweep)
+                spec = try await bounded("reading a sweep's spec") { [store] in try await store.spec(ofSweep: sweep) }
             } catch {
                 logger.warning("could not read a sweep's spec for its ladder", metadata: ["sweep.sweep.id": "\(sweep)", "sweep.error": "\(SweepStore.describe(error))"])
                 return nil

@@ -23,7 +23,7 @@ extension Coordinator {
         }
         let leases: [HeldLease]
         do {
-            leases = try await store.leases(heldBy: settled)
+            leases = try await bounded("reading the leases of workers") { [store, settled] in try await store.leases(heldBy: settled) }
         } catch {
             logger.warning("could not read the leases of workers", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
             return
@@ -52,9 +52,11 @@ extension Coordinator {
             // Never started: back to the queue, no failure counted. Started and lost (the
             // worker restarted under the same id): a failed attempt, retried after backoff.
             let outcome = lease.started
-                ? try? await store.fail(job: lease.attempt.job, attempt: lease.attempt.attempt,
-                                        end: AttemptEnd(error: "worker \(lease.owner) no longer runs this attempt"))
-                : try? await store.release(job: lease.attempt.job, attempt: lease.attempt.attempt)
+                ? try? await bounded("failing a lost attempt") { [store] in
+                    try await store.fail(job: lease.attempt.job, attempt: lease.attempt.attempt,
+                                         end: AttemptEnd(error: "worker \(lease.owner) no longer runs this attempt"))
+                }
+                : try? await bounded("handing back a job") { [store] in try await store.release(job: lease.attempt.job, attempt: lease.attempt.attempt) }
             logger.warning("handed back a lease its worker does not run", metadata: [
                 "sweep.worker.id": "\(lease.owner)", "sweep.job.id": "\(lease.attempt.job)", "sweep.job.attempt": "\(lease.attempt.attempt)",
                 "sweep.lease.started": "\(lease.started)", "sweep.lease.outcome": "\(outcome.map { "\($0)" } ?? "error")",

@@ -114,12 +114,12 @@ extension Coordinator {
                     worker.draining = true
                     await releaseReady(of: worker, why: "the worker drains")
                 }
-                try? await store.setWorkerState(workerID, to: "draining")
+                try? await bounded("recording a worker's state") { [store] in try await store.setWorkerState(workerID, to: "draining") }
             case .bye:
                 if let worker = workers.removeValue(forKey: workerID) {
                     await releaseReady(of: worker, why: "the worker left")
                 }
-                try? await store.setWorkerState(workerID, to: "gone")
+                try? await bounded("recording a worker's state") { [store] in try await store.setWorkerState(workerID, to: "gone") }
                 logger.info("worker left", metadata: ["sweep.worker.id": "\(workerID)"])
             case .ready:
                 wantDispatch = true
@@ -154,7 +154,8 @@ extension Coordinator {
         state.reportedRunning = Set(hello.running)
         var superseded: Set<AttemptID> = []
         if !hello.running.isEmpty {
-            let stale = (try? await store.supersededAttempts(hello.running.map { ($0.job, $0.attempt) })) ?? []
+            let running = hello.running.map { ($0.job, $0.attempt) }
+            let stale = (try? await bounded("looking up superseded attempts") { [store] in try await store.supersededAttempts(running) }) ?? []
             superseded = Set(stale.map { AttemptID(job: $0.job, attempt: $0.attempt) })
         }
         for attempt in hello.running {
@@ -180,7 +181,8 @@ extension Coordinator {
         roomWatch.workers.insert(hello.worker)
         if let previous { await releaseReady(of: previous, why: "the worker said HELLO again") }
         do {
-            try await store.registerWorker(WorkerRecord(id: hello.worker, host: hello.host, slots: hello.slots, gpus: hello.gpus, labels: hello.labels, kernels: hello.kernels))
+            let record = WorkerRecord(id: hello.worker, host: hello.host, slots: hello.slots, gpus: hello.gpus, labels: hello.labels, kernels: hello.kernels)
+            try await bounded("recording a worker") { [store] in try await store.registerWorker(record) }
         } catch {
             logger.warning("could not record a worker", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.error": "\(SweepStore.describe(error))"])
         }

@@ -75,7 +75,7 @@ extension Coordinator {
             return
         }
         guard let assign = await assignment(for: job) else {
-            _ = try? await store.fail(job: job.id, attempt: job.attempt, end: AttemptEnd(error: "the sweep's spec could not be read"))
+            _ = try? await bounded("failing a job") { [store] in try await store.fail(job: job.id, attempt: job.attempt, end: AttemptEnd(error: "the sweep's spec could not be read")) }
             return
         }
         guard let worker = workers[id], !worker.draining else {

@@ -61,7 +61,7 @@ extension Coordinator {
         if now - lastReclaim >= configuration.reclaimInterval {
             lastReclaim = now
             do {
-                let result = try await store.reclaimExpiredLeases()
+                let result = try await bounded("reclaiming expired leases") { [store] in try await store.reclaimExpiredLeases() }
                 if result.requeued > 0 { wantDispatch = true }
                 if result.expired > 0 || result.dead > 0 {
                     logger.info("reclaimed leases", metadata: ["sweep.reclaim.expired": "\(result.expired)", "sweep.reclaim.requeued": "\(result.requeued)", "sweep.reclaim.dead": "\(result.dead)"])
@@ -325,15 +325,15 @@ extension Coordinator {
         var sent = false
         defer { if !sent { holder?.freeSlots += job.slots } }
         guard workers[id] != nil else {
-            _ = try? await store.release(job: job.id, attempt: job.attempt)
+            _ = try? await bounded("handing back a job") { [store] in try await store.release(job: job.id, attempt: job.attempt) }
             return
         }
         guard let assign = await assignment(for: job) else {
-            _ = try? await store.fail(job: job.id, attempt: job.attempt, end: AttemptEnd(error: "the sweep's spec could not be read"))
+            _ = try? await bounded("failing a job") { [store] in try await store.fail(job: job.id, attempt: job.attempt, end: AttemptEnd(error: "the sweep's spec could not be read")) }
             return
         }
         guard let worker = workers[id] else {
-            _ = try? await store.release(job: job.id, attempt: job.attempt)
+            _ = try? await bounded("handing back a job") { [store] in try await store.release(job: job.id, attempt: job.attempt) }
             return
         }
         if let holder { holder.freeSlots += job.slots }  // the reservation ends here...
@@ -400,14 +400,15 @@ extension Coordinator {
             workers.removeValue(forKey: id)
             counters.workersPresumedDead += 1
             await releaseReady(of: worker, why: "the worker is presumed dead")
-            let expired = (try? await store.expireLeases(ofWorker: id)) ?? 0
+            let expired = (try? await bounded("expiring a dead worker's leases") { [store] in try await store.expireLeases(ofWorker: id) }) ?? 0
             logger.warning("worker presumed dead", metadata: ["sweep.worker.id": "\(id)", "sweep.worker.silence": "\(now - worker.lastHeard)", "sweep.worker.leases": "\(expired)"])
             lastReclaim = now - configuration.reclaimInterval  // reclaim at the next tick
         }
         guard lastRenewal.map({ now - $0 >= configuration.leaseRenewalInterval }) ?? true else { return }
         lastRenewal = now
         do {
-            try await store.renewLeases(workers: Array(workers.keys), leaseDuration: configuration.leaseDuration)
+            let (renewed, duration) = (Array(workers.keys), configuration.leaseDuration)
+            _ = try await bounded("renewing leases") { [store] in try await store.renewLeases(workers: renewed, leaseDuration: duration) }
         } catch {
             logger.warning("could not renew leases", metadata: ["sweep.error": "\(SweepStore.describe(error))"])
         }
@@ -424,7 +425,8 @@ extension Coordinator {
         }
         guard !owners.isEmpty || !ready.isEmpty else { return }
         let asked = Array(owners.keys) + Array(ready)
-        guard let superseded = try? await store.supersededAttempts(asked.map { ($0.job, $0.attempt) }) else { return }
+        let pairs = asked.map { ($0.job, $0.attempt) }
+        guard let superseded = try? await bounded("looking up superseded attempts", { [store] in try await store.supersededAttempts(pairs) }) else { return }
         dropSupersededReady(Set(superseded.map { AttemptID(job: $0.job, attempt: $0.attempt) }).intersection(ready))
         for entry in superseded {
             let attempt = AttemptID(job: entry.job, attempt: entry.attempt)
