@@ -50,8 +50,10 @@ public struct CoordinatorConfiguration: Sendable {
     public var stopGrace: Duration = .seconds(10)
     /// A ladder sweep is refitted at most this often, however fast its rungs finish.
     public var ladderRefitInterval: Duration = .seconds(1)
-    /// How long a claim or a write of the hot loop may take before the coordinator abandons
-    /// it and carries on as after a failed call (see `withDeadline`).
+    /// How long any of the coordinator's database calls (after migrating at start-up) may
+    /// take before it abandons the call and carries on as after a failed one (see
+    /// `withDeadline`). LISTEN and the background ANALYZE are the exceptions: neither holds
+    /// a loop.
     public var databaseCallLimit: Duration = .seconds(15)
     /// Attempts that ended without a recorded result are forgotten this often.
     public var forgetInterval: Duration = .seconds(10)

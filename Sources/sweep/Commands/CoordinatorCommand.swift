@@ -26,7 +26,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Lease length in seconds (renewed every third of it while the worker lives).")
     var leaseSeconds = 30
 
-    @Option(name: .long, help: "Seconds a claim or write of the hot loop may take before it is abandoned as failed (a call stuck on a dead connection).")
+    @Option(name: .long, help: "Seconds any database call of the running coordinator may take before it is abandoned as failed (a call stuck on a dead connection).")
     var databaseCallLimit = 15.0
 
     @Option(name: .long, help: "Keep jobs ready (claimed ahead, up to --ready-jobs-per-slot per slot, sent the moment a slot frees) for workers whose recent jobs took less than this many milliseconds; 0 turns it off.")
