@@ -44,6 +44,7 @@ bench: deps
 	Benchmarks/store/run.sh
 	SKIP_BUILD=1 Benchmarks/queue/run.sh
 	SKIP_BUILD=1 Benchmarks/dispatch/run.sh
+	.build-bench/release/sweep bench wire
 	Benchmarks/kernels/run.sh
 
 clean:
