@@ -142,7 +142,7 @@ struct WireBenchmark: ParsableCommand {
             let start = clock.now
             sink &+= body()
             let elapsed = clock.now - start
-            timings.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            timings.append(elapsed.seconds)
         }
         if sink == Int.min { print("") }
         return timings.sorted()[timings.count / 2]
