@@ -107,14 +107,16 @@ extension SystemTests {
             #expect(try await cluster.stoppedFloors(sweep: sweep, reasonLike: "early stop (predict): %remaining compute%") == "0.8,0.9")
             // Each stop's threshold is 0.05 × the run's remaining compute relative to a completed
             // run's; at a run's first judged steps (5 to 8 of 40) most of it is still to come.
+            // Costs are wall seconds, so on a loaded machine the ratio moves: a CI run gave
+            // 0.293 for both bad runs at step 5 (when the completed runs' early steps were slow,
+            // their cost after step 5 is a smaller multiple of the cost up to it).
             let stops = try await cluster.scalar("""
                 SELECT count(*)::bigint FROM sweep.stop_decisions
                 WHERE sweep_id = \(sweep) AND decision = 'stop' AND policy = 'predict'
-                  AND (evidence->>'relative_remaining_cost')::float8 BETWEEN 0.3 AND 3
+                  AND (evidence->>'relative_remaining_cost')::float8 BETWEEN 0.1 AND 3
                   AND abs((evidence->>'threshold')::float8 - least(0.5, 0.05 * (evidence->>'relative_remaining_cost')::float8)) < 1e-9
                   AND (evidence->>'probability')::float8 < (evidence->>'threshold')::float8
                 """, as: Int64.self)
-            // (Seen once in a full run on a loaded machine: 0; the evidence is in the message.)
             let evidence = try await cluster.scalar("""
                 SELECT string_agg(format('job %s step %s: %s', job_id, step, evidence::text), '; ') FROM sweep.stop_decisions
                 WHERE sweep_id = \(sweep) AND decision = 'stop'
