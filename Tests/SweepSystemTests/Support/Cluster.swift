@@ -137,6 +137,16 @@ final class Cluster: Sendable {
         return process
     }
 
+    /// Starts a program other than `sweep` (`argv[0]` an absolute path) with `extra` added to
+    /// its environment, its output in `LOGNAME.log` of the test folder; killed at the end like
+    /// the others.
+    @discardableResult
+    func spawnProgram(_ logName: String, _ argv: [String], environment extra: [String: String] = [:]) throws -> ManagedProcess {
+        let process = try ManagedProcess(name: logName, argv: argv, environment: extra, logFile: "\(directory)/\(logName).log")
+        processes.withLock { $0.append(process) }
+        return process
+    }
+
     /// Starts a coordinator on the cluster's port and waits until it listens;
     /// `extraArguments` (CURVE options, say) follow the usual ones.
     @discardableResult

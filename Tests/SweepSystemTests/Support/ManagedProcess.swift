@@ -33,10 +33,25 @@ final class ManagedProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // As from a shell: no signal blocked, SIGTERM, SIGINT and SIGPIPE at their defaults.
+        // The test runner's threads block most signals, and a child inherits that mask; a
+        // program that handles SIGTERM with an ordinary handler (Python's signal module,
+        // say) would then never see it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        for number in [SIGTERM, SIGINT, SIGPIPE] { sigaddset(&defaultSignals, number) }
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
         let status = Self.withCStrings(argv) { argvPointers in
             Self.withCStrings(envp) { envPointers in
-                posix_spawn(&pid, argv[0], &actions, nil, argvPointers, envPointers)
+                posix_spawn(&pid, argv[0], &actions, &attributes, argvPointers, envPointers)
             }
         }
         guard status == 0 else { throw SpawnError(description: "cannot start \(argv[0]): \(String(cString: strerror(status)))") }
