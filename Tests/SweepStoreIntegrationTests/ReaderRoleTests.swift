@@ -87,6 +87,15 @@ struct ReaderRoleTests {
             let values = try await store.readOnlyQuery("  WITH t(a, b) AS (VALUES (1, 'one'), (2, 'two')) SELECT b, a FROM t ORDER BY a DESC  ")
             #expect(values.columns == ["b", "a"])
             #expect(values.rows == [["two", "2"], ["one", "1"]])
+
+            // No rows: the columns all the same, so a table or CSV keeps its header.
+            let none = try await store.readOnlyQuery("SELECT job_id, best_value AS best FROM results WHERE false ORDER BY job_id LIMIT 3")
+            #expect(none.columns == ["job_id", "best"] && none.rows.isEmpty)
+            let emptyWith = try await store.readOnlyQuery("WITH t(a) AS (SELECT 1) SELECT a, a + 1 AS b FROM t WHERE a > 1")
+            #expect(emptyWith.columns == ["a", "b"] && emptyWith.rows.isEmpty)
+            // One row of NULLs is a row, not an empty result.
+            let nulls = try await store.readOnlyQuery("SELECT NULL::int AS a")
+            #expect(nulls.columns == ["a"] && nulls.rows == [[nil]])
         }
     }
 
@@ -171,6 +180,8 @@ struct ReaderRoleTests {
                         #expect(error.code == .queryRefused)
                     }
                     #expect(try await store.readOnlyQuery("SELECT count(*) AS jobs FROM results", connectedAsReader: true).rows == [["2"]])
+                    let none = try await store.readOnlyQuery("SELECT job_id, state FROM results WHERE false", connectedAsReader: true)
+                    #expect(none.columns == ["job_id", "state"] && none.rows.isEmpty)
                 }
             } catch {
                 try? await store.execute(PostgresQuery(unsafeSQL: "DROP ROLE \(role)"))

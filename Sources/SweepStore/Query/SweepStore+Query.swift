@@ -31,37 +31,25 @@ extension SweepStore {
         guard ["select", "with", "values", "table"].contains(firstWord) else {
             throw StoreError(.queryRefused, "sweep query is read-only and runs one SELECT (or WITH, VALUES, TABLE) statement; '\(firstWord.uppercased())' is refused")
         }
-        let rowsAsJSON: String
-        let prefixLength: Int
-        var bindings = PostgresBindings()
-        if connectedAsReader {
-            let prefix = "SELECT row_number() OVER () AS n, row_to_json(q) AS j FROM (\n"
-            rowsAsJSON = prefix + statement + "\n) q"
-            prefixLength = "SELECT r.n, e.key, e.value FROM (".count + prefix.count
-        } else {
-            // The function wraps the statement as 'SELECT row_to_json(q) FROM (' || statement || '\n) q'.
-            rowsAsJSON = "SELECT row_number() OVER () AS n, j FROM sweep.reader_query($1) AS j"
-            prefixLength = "SELECT row_to_json(q) FROM (".count
-            bindings.append(statement)
-        }
-        let wrapped = "SELECT r.n, e.key, e.value FROM (" + rowsAsJSON + ") r CROSS JOIN LATERAL json_each_text(r.j) WITH ORDINALITY e ORDER BY r.n, e.ordinality"
+        let prefixLength = connectedAsReader
+            ? "SELECT r.n, e.key, e.value FROM (".count + Self.readerPrefix.count
+            : "SELECT row_to_json(q) FROM (".count
         return try await client.withConnection { connection in
             try await connection.query("BEGIN READ ONLY" as PostgresQuery, logger: logger)
             do {
                 try await connection.query(PostgresQuery(unsafeSQL: "SET LOCAL statement_timeout = \(max(1, timeout.milliseconds))"), logger: logger)
-                var columns: [String] = []
-                var rows: [[String?]] = []
-                var currentRow: Int64 = -1
-                for try await (row, key, value) in try await connection.query(PostgresQuery(unsafeSQL: wrapped, binds: bindings), logger: logger).decode((Int64, String, String?).self) {
-                    if row != currentRow {
-                        currentRow = row
-                        rows.append([])
+                var result = try await Self.rowsAsText(statement, connectedAsReader: connectedAsReader, on: connection, logger: logger)
+                if result.rows.isEmpty {
+                    // Rows carry their column names, so an empty result has none: ask again for
+                    // one row of NULLs under the same names (the statement, outer-joined to a
+                    // single row), so that a table or CSV still starts with its header.
+                    let padded = "SELECT sweep_q.* FROM (SELECT 1) AS sweep_one LEFT JOIN (\n" + statement + "\n) AS sweep_q ON true"
+                    if let named = try? await Self.rowsAsText(padded, connectedAsReader: connectedAsReader, on: connection, logger: logger) {
+                        result.columns = named.columns
                     }
-                    if rows.count == 1 { columns.append(key) }
-                    rows[rows.count - 1].append(value)
                 }
                 try await connection.query("ROLLBACK" as PostgresQuery, logger: logger)
-                return QueryResult(columns: columns, rows: rows)
+                return result
             } catch {
                 // The connection goes back to the pool: never leave it inside the transaction.
                 _ = try? await connection.query("ROLLBACK" as PostgresQuery, logger: logger)
@@ -69,6 +57,35 @@ extension SweepStore {
                 throw error
             }
         }
+    }
+
+    private static let readerPrefix = "SELECT row_number() OVER () AS n, row_to_json(q) AS j FROM (\n"
+
+    /// Runs `statement` (inside `sweep.reader_query` unless connected as the reader) and
+    /// returns its rows as text, with the column names of its first row.
+    private static func rowsAsText(_ statement: String, connectedAsReader: Bool, on connection: PostgresConnection, logger: Logger) async throws -> QueryResult {
+        let rowsAsJSON: String
+        var bindings = PostgresBindings()
+        if connectedAsReader {
+            rowsAsJSON = readerPrefix + statement + "\n) q"
+        } else {
+            // The function wraps the statement as 'SELECT row_to_json(q) FROM (' || statement || '\n) q'.
+            rowsAsJSON = "SELECT row_number() OVER () AS n, j FROM sweep.reader_query($1) AS j"
+            bindings.append(statement)
+        }
+        let wrapped = "SELECT r.n, e.key, e.value FROM (" + rowsAsJSON + ") r CROSS JOIN LATERAL json_each_text(r.j) WITH ORDINALITY e ORDER BY r.n, e.ordinality"
+        var columns: [String] = []
+        var rows: [[String?]] = []
+        var currentRow: Int64 = -1
+        for try await (row, key, value) in try await connection.query(PostgresQuery(unsafeSQL: wrapped, binds: bindings), logger: logger).decode((Int64, String, String?).self) {
+            if row != currentRow {
+                currentRow = row
+                rows.append([])
+            }
+            if rows.count == 1 { columns.append(key) }
+            rows[rows.count - 1].append(value)
+        }
+        return QueryResult(columns: columns, rows: rows)
     }
 
     /// Turns a server error into advice, without echoing SQL from the server.
