@@ -15,6 +15,7 @@ extension SystemTests {
         var description: String { "docs/sql.md:\(line): sweep \(arguments.joined(separator: " "))" }
     }
 
+    /// A file of this repository, as text.
     static func repositoryFile(_ path: String) throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)

@@ -33,8 +33,7 @@ extension SystemTests {
 
     /// The Python worker of docs/protocol.md §14: the first ```python block after its heading.
     static func pythonWorkerSource() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let document = try String(contentsOf: root.appendingPathComponent("docs/protocol.md"), encoding: .utf8)
+        let document = try repositoryFile("docs/protocol.md")
         guard let section = document.range(of: "\n## 14. A worker in Python"),
               let open = document.range(of: "\n```python\n", range: section.upperBound..<document.endIndex),
               let close = document.range(of: "\n```\n", range: open.upperBound..<document.endIndex) else {
