@@ -174,6 +174,8 @@ public actor Coordinator: Service {
         public var staleReports = 0
         public var metricPoints = 0
         public var malformedMessages = 0
+        /// `malformedMessages` by the ERROR code the sender was told (§4 of docs/protocol.md).
+        public var malformedByCode: [String: Int] = [:]
         public var workersPresumedDead = 0
         public var earlyStops = 0
         /// Ready jobs handed back so that free slots of other workers get them (the queue ran dry).
@@ -188,10 +190,17 @@ public actor Coordinator: Service {
         /// Claims of single-slot jobs made by dispatches, and the jobs they returned.
         public var claims = 0
         public var claimedJobs = 0
+
+        mutating func refused(code: String) {
+            malformedMessages += 1
+            malformedByCode[code, default: 0] += 1
+        }
     }
 
     /// What the coordinator has done so far.
     public internal(set) var counters = Counters()
+    /// When it was made (for monitoring: its start time and so its counters' age).
+    let startTime = Date()
 
     /// Binds the ROUTER socket; `run()` starts serving.
     public init(configuration: CoordinatorConfiguration, store: SweepStore, logger: Logger) throws {

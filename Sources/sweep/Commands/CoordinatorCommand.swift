@@ -38,6 +38,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A ready job kept longer than this many milliseconds (or than four of its worker's recent job times, if longer) goes back to the queue.")
     var readyHoldMs = 1000
 
+    @Option(name: .long, help: "Serve the coordinator's counters and gauges in Prometheus's text format at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464); off when not given.")
+    var metricsBind: String?
+
     @OptionGroup var curve: CoordinatorCurveOptions
 
     @OptionGroup var database: DatabaseOptions
@@ -60,7 +63,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         configuration.readyJobsPerSlot = readyJobsPerSlot
         guard readyHoldMs >= 1 else { throw ValidationError("--ready-hold-ms must be at least 1, got \(readyHoldMs)") }
         configuration.readyHoldLimit = .milliseconds(readyHoldMs)
-        try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger, allowListPath: curve.allowListPath)
+        let metricsAddress = try metricsBind.map(MetricsEndpoint.Address.init(parsing:))
+        try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger, allowListPath: curve.allowListPath, metrics: metricsAddress)
     }
 }
 
@@ -68,7 +72,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
 /// on SIGTERM and SIGINT.
 enum CoordinatorRunner {
     /// `allowListPath`, with CURVE on, is re-read on SIGHUP.
-    static func run(configuration: CoordinatorConfiguration, url: DatabaseURL, logger: Logger, allowListPath: String? = nil, onStart: (@Sendable (String) -> Void)? = nil) async throws {
+    /// `metrics`, when given, is where `GET /metrics` is served (MetricsEndpoint).
+    static func run(configuration: CoordinatorConfiguration, url: DatabaseURL, logger: Logger, allowListPath: String? = nil,
+                    metrics: MetricsEndpoint.Address? = nil, onStart: (@Sendable (String) -> Void)? = nil) async throws {
         let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
         let store = SweepStore(client: client, logger: logger)
         let coordinator: Coordinator
@@ -79,6 +85,9 @@ enum CoordinatorRunner {
         }
         onStart?(coordinator.endpoint)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client), .init(service: coordinator)]
+        if let metrics {
+            services.append(.init(service: MetricsEndpoint(coordinator: coordinator, address: metrics, logger: logger)))
+        }
         if configuration.curve != nil, let allowListPath {
             services.append(.init(service: AllowListReloader(path: allowListPath, coordinator: coordinator, logger: logger)))
         }

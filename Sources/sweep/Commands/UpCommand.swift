@@ -31,11 +31,15 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Slots per worker.")
     var slots = 1
 
+    @Option(name: .long, help: "Serve the coordinator's figures in Prometheus's text format at http://HOST:PORT/metrics while it runs (e.g. 127.0.0.1:9464).")
+    var metricsBind: String?
+
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
         guard workers >= 1, workers <= 256 else { throw ValidationError("--workers must be between 1 and 256") }
         guard slots >= 1 else { throw ValidationError("--slots must be at least 1") }
+        _ = try metricsBind.map(MetricsEndpoint.Address.init(parsing:))
     }
 
     func run() async throws {
@@ -70,8 +74,13 @@ struct UpCommand: AsyncParsableCommand {
             configuration: CoordinatorConfiguration(bind: "tcp://127.0.0.1:*", coordinatorID: "up-\(getpid())"),
             store: store, logger: coordinatorLogger)
         let endpoint = coordinator.endpoint
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client), .init(service: coordinator)]
+        if let address = try metricsBind.map(MetricsEndpoint.Address.init(parsing:)) {
+            services.append(.init(service: MetricsEndpoint(coordinator: coordinator, address: address, logger: coordinatorLogger)))
+            print("metrics at http://\(address.host):\(address.port)/metrics")
+        }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: client), .init(service: coordinator)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 
         let home = ProcessInfo.processInfo.environment["SWEEP_HOME"] ?? ".sweep"
         let logDirectory = "\(home)/logs"

@@ -1,0 +1,74 @@
+import Foundation
+import SweepWire
+import Testing
+
+extension SystemTests {
+    /// The samples of a Prometheus text exposition, keyed by name and label set as printed
+    /// (`name` or `name{code="x"}`); comment lines must be `# HELP` or `# TYPE`.
+    static func samples(in exposition: String) throws -> [String: Double] {
+        var samples: [String: Double] = [:]
+        for line in exposition.split(separator: "\n") {
+            if line.hasPrefix("#") {
+                #expect(line.hasPrefix("# HELP ") || line.hasPrefix("# TYPE "), "\(line)")
+                continue
+            }
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                throw Failure("not a sample line: \(line)")
+            }
+            samples[String(line[..<space])] = value
+        }
+        return samples
+    }
+
+    @Test("--metrics-bind serves the coordinator's counters and gauges to Prometheus; refused messages are counted by code")
+    func coordinatorServesMetrics() async throws {
+        try await Cluster.run { cluster in
+            let metricsPort = try Cluster.freePort()
+            try await cluster.startCoordinator(extraArguments: ["--metrics-bind", "127.0.0.1:\(metricsPort)"])
+            try cluster.startWorker("w1", slots: 2)
+            let sweep = try await cluster.submit("measured", yaml: SweepFiles.syntheticCurve(jobs: 20, steps: 3))
+            #expect(try await cluster.waitForSweeps([sweep], timeout: .seconds(60)) == ["succeeded": 20])
+
+            let context = try ZMQContext()
+            let raw = try RawPeer.worker("raw", connectingTo: cluster.endpoint, context: context)
+            defer { raw.close() }
+            for garbage in Garbage.cases {
+                raw.send(frames: garbage.frames)
+                _ = try #require(await raw.next(within: .seconds(10)), "no answer to \(garbage.name)")
+            }
+
+            let answer = try HTTPClient.request(port: metricsPort, path: "/metrics")
+            #expect(answer.status == 200)
+            #expect(answer.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
+            let samples = try Self.samples(in: answer.body)
+            #expect(samples["sweep_coordinator_results_total"] == 20)
+            #expect(samples["sweep_coordinator_assigned_total"] == 20)
+            #expect(samples["sweep_coordinator_metric_points_total"] == 60, "20 jobs × 3 steps × 1 value")
+            #expect(samples["sweep_coordinator_stale_reports_total"] == 0)
+            #expect(samples["sweep_coordinator_workers"] == 1, "the raw peer never said a valid HELLO")
+            #expect(samples["sweep_coordinator_slots"] == 2 && samples["sweep_coordinator_free_slots"] == 2)
+            #expect(samples["sweep_coordinator_attempts_assigned"] == 0)
+            var expected: [String: Double] = [:]
+            for garbage in Garbage.cases { expected["sweep_coordinator_malformed_messages_total{code=\"\(garbage.code)\"}", default: 0] += 1 }
+            let counted = samples.filter { $0.key.hasPrefix("sweep_coordinator_malformed_messages_total") }
+            #expect(counted == expected)
+            let started = try #require(samples["sweep_coordinator_start_time_seconds"])
+            #expect(abs(Date().timeIntervalSince1970 - started) < 600)
+            // The worker's HELLO and at least one report (several may travel in one BATCH), and the garbage.
+            #expect(try #require(samples["sweep_coordinator_messages_received_total"]) >= Double(2 + Garbage.cases.count))
+
+            // Only GET (and HEAD) /metrics.
+            #expect(try HTTPClient.request(port: metricsPort, path: "/").status == 404)
+            #expect(try HTTPClient.request("POST", port: metricsPort, path: "/metrics").status == 405)
+            #expect(try HTTPClient.request(port: metricsPort, path: "/metrics?name[]=x").status == 200)
+
+            // A second coordinator cannot take the port: it says so and exits.
+            let clash = try await cluster.runToEnd("coordinator-clash", [
+                "coordinator", "--bind", "tcp://127.0.0.1:\(try Cluster.freePort())", "--metrics-bind", "127.0.0.1:\(metricsPort)",
+            ], timeout: .seconds(30))
+            #expect(clash.status != 0 && clash.output.contains("cannot listen on 127.0.0.1:\(metricsPort)"), "\(clash.output)")
+            let malformed = try await cluster.runToEnd("coordinator-bad-address", ["coordinator", "--metrics-bind", "9464"])
+            #expect(malformed.status != 0 && malformed.output.contains("expected HOST:PORT"), "\(malformed.output)")
+        }
+    }
+}
