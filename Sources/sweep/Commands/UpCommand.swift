@@ -45,6 +45,8 @@ struct UpCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = CLILogging.logger("sweep.up")
         let url = try database.resolve(logger: logger)
+        let metricsAddress = try metricsBind.map(MetricsEndpoint.Address.init(parsing:))
+        if let metricsAddress { try await MetricsEndpoint.checkAvailable(metricsAddress) }
         var sweepName: String? = nil
         if let file {
             guard case .success(let spec) = SweepLoader.load(file) else { throw ExitCode(1) }
@@ -75,7 +77,7 @@ struct UpCommand: AsyncParsableCommand {
             store: store, logger: coordinatorLogger)
         let endpoint = coordinator.endpoint
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client), .init(service: coordinator)]
-        if let address = try metricsBind.map(MetricsEndpoint.Address.init(parsing:)) {
+        if let address = metricsAddress {
             services.append(.init(service: MetricsEndpoint(coordinator: coordinator, address: address, logger: coordinatorLogger)))
             print("metrics at http://\(address.host):\(address.port)/metrics")
         }

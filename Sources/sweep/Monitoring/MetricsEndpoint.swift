@@ -49,6 +49,19 @@ struct MetricsEndpoint: Service {
     let address: Address
     let logger: Logger
 
+    /// Binds `address` and lets it go at once: for commands that should fail on a taken port
+    /// before they change anything (`sweep up` submits its sweep first).
+    static func checkAvailable(_ address: Address) async throws {
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: address.host, port: address.port).get()
+            try await channel.close()
+        } catch {
+            throw CommandFailure("--metrics-bind: cannot listen on \(address.host):\(address.port): \(error)")
+        }
+    }
+
     /// Binds (a failure ends the coordinator with a clear error), then serves until graceful
     /// shutdown.
     func run() async throws {
