@@ -20,12 +20,13 @@ extension SystemTests {
         return samples
     }
 
-    @Test("--metrics-bind serves the coordinator's counters and gauges to Prometheus; refused messages are counted by code")
+    @Test("--metrics-bind serves the coordinator's and a worker's counters and gauges to Prometheus; refused messages are counted by code")
     func coordinatorServesMetrics() async throws {
         try await Cluster.run { cluster in
             let metricsPort = try Cluster.freePort()
             try await cluster.startCoordinator(extraArguments: ["--metrics-bind", "127.0.0.1:\(metricsPort)"])
-            try cluster.startWorker("w1", slots: 2)
+            let workerMetricsPort = try Cluster.freePort()
+            try cluster.startWorker("w1", slots: 2, extraArguments: ["--metrics-bind", "127.0.0.1:\(workerMetricsPort)"])
             let sweep = try await cluster.submit("measured", yaml: SweepFiles.syntheticCurve(jobs: 20, steps: 3))
             #expect(try await cluster.waitForSweeps([sweep], timeout: .seconds(60)) == ["succeeded": 20])
 
@@ -56,6 +57,15 @@ extension SystemTests {
             #expect(abs(Date().timeIntervalSince1970 - started) < 600)
             // The worker's HELLO and at least one report (several may travel in one BATCH), and the garbage.
             #expect(try #require(samples["sweep_coordinator_messages_received_total"]) >= Double(2 + Garbage.cases.count))
+
+            // The worker's own figures.
+            let worker = try Self.samples(in: try HTTPClient.request(port: workerMetricsPort, path: "/metrics").body)
+            #expect(worker["sweep_worker_assigned_total"] == 20)
+            #expect(worker["sweep_worker_attempts_ended_total{outcome=\"succeeded\"}"] == 20)
+            #expect(worker["sweep_worker_attempts_ended_total{outcome=\"failed\"}"] == 0)
+            #expect(worker["sweep_worker_connected"] == 1 && worker["sweep_worker_welcomes_total"] == 1)
+            #expect(worker["sweep_worker_slots"] == 2 && worker["sweep_worker_used_slots"] == 0)
+            #expect(worker["sweep_worker_unacknowledged_messages"] == 0 && worker["sweep_worker_attempts_running"] == 0)
 
             // Only GET (and HEAD) /metrics.
             #expect(try HTTPClient.request(port: metricsPort, path: "/").status == 404)

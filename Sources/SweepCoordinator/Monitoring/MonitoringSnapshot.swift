@@ -2,7 +2,7 @@ public import Foundation
 import SweepWire
 
 /// What the coordinator has done since it started and what its workers hold now: the
-/// figures `sweep coordinator --metrics-bind` serves to Prometheus (`MetricsExposition`).
+/// figures `sweep coordinator --metrics-bind` serves to Prometheus (`CoordinatorMetrics`).
 /// A plain value, taken in one turn of the coordinator's actor, so its figures agree.
 public struct MonitoringSnapshot: Sendable {
     /// The coordinator's counters since it started.

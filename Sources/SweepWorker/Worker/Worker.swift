@@ -71,7 +71,7 @@ public actor Worker: Service {
     var running: [AttemptID: RunningAttempt] = [:]
     var usedGPUs: Set<Int> = []
 
-    /// Counters for logs and tests.
+    /// Counters for logs, monitoring and tests.
     public struct Counters: Sendable {
         public var assigned = 0
         public var succeeded = 0
@@ -79,10 +79,21 @@ public actor Worker: Service {
         public var stopped = 0
         public var refused = 0
         public var malformedMessages = 0
+        /// `malformedMessages` by the ERROR code the coordinator was told.
+        public var malformedByCode: [String: Int] = [:]
+        /// Handshakes completed (WELCOMEs taken): 1 plus the reconnections.
+        public var welcomes = 0
+
+        mutating func refused(code: String) {
+            malformedMessages += 1
+            malformedByCode[code, default: 0] += 1
+        }
     }
 
     /// What the worker has done so far.
     public internal(set) var counters = Counters()
+    /// When it was made (for monitoring).
+    let startTime = Date()
 
     /// Connects (libzmq retries by itself) and prepares the worker; `run()` starts it.
     public init(configuration: WorkerConfiguration, kernels: KernelRegistry = .builtIn, logger: Logger) throws {

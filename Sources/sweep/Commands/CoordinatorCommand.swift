@@ -84,10 +84,13 @@ enum CoordinatorRunner {
             throw CommandFailure("cannot bind \(configuration.bind): \(error)")
         }
         onStart?(coordinator.endpoint)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client), .init(service: coordinator)]
+        // Graceful shutdown runs from the last service to the first: the coordinator stops
+        // first, the metrics endpoint serves until it has, the pool closes last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client)]
         if let metrics {
-            services.append(.init(service: MetricsEndpoint(coordinator: coordinator, address: metrics, logger: logger)))
+            services.append(.init(service: MetricsEndpoint(address: metrics, logger: logger) { CoordinatorMetrics.render(await coordinator.monitoringSnapshot()) }))
         }
+        services.append(.init(service: coordinator))
         if configuration.curve != nil, let allowListPath {
             services.append(.init(service: AllowListReloader(path: allowListPath, coordinator: coordinator, logger: logger)))
         }

@@ -76,11 +76,12 @@ struct UpCommand: AsyncParsableCommand {
             configuration: CoordinatorConfiguration(bind: "tcp://127.0.0.1:*", coordinatorID: "up-\(getpid())"),
             store: store, logger: coordinatorLogger)
         let endpoint = coordinator.endpoint
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client), .init(service: coordinator)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client)]
         if let address = metricsAddress {
-            services.append(.init(service: MetricsEndpoint(coordinator: coordinator, address: address, logger: coordinatorLogger)))
+            services.append(.init(service: MetricsEndpoint(address: address, logger: coordinatorLogger) { CoordinatorMetrics.render(await coordinator.monitoringSnapshot()) }))
             print("metrics at http://\(address.host):\(address.port)/metrics")
         }
+        services.append(.init(service: coordinator))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
 

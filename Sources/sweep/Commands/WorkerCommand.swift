@@ -37,9 +37,13 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Microseconds a report waits for others while jobs still run, so they go out together (0: at once).")
     var reportLingerMicroseconds = Int(WorkerConfiguration.defaultReportLinger / .microseconds(1))
 
+    @Option(name: .long, help: "Serve the worker's counters and gauges in Prometheus's text format at http://HOST:PORT/metrics (e.g. 127.0.0.1:9465); off when not given.")
+    var metricsBind: String?
+
     @OptionGroup var curve: WorkerCurveOptions
 
     func validate() throws {
+        _ = try metricsBind.map(MetricsEndpoint.Address.init(parsing:))
         guard slots >= 1, slots <= 4096 else { throw ValidationError("--slots must be between 1 and 4096") }
         guard (0...1_000_000).contains(reportLingerMicroseconds) else {
             throw ValidationError("--report-linger-microseconds must be between 0 and 1000000 (1 s)")
@@ -74,8 +78,15 @@ struct WorkerCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("cannot connect to \(coordinator): \(error)")
         }
+        // Graceful shutdown runs from the last service to the first: the endpoint, first,
+        // serves until the drain is over.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let address = try metricsBind.map(MetricsEndpoint.Address.init(parsing:)) {
+            services.append(.init(service: MetricsEndpoint(address: address, logger: logger) { WorkerMetrics.render(await worker.monitoringSnapshot()) }))
+        }
+        services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

@@ -4,12 +4,12 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-import SweepCoordinator
+import SweepCore
 
-/// `sweep coordinator --metrics-bind HOST:PORT`: a small HTTP/1.1 server answering
-/// `GET /metrics` with the coordinator's figures in Prometheus's text format
+/// `sweep coordinator|worker|up --metrics-bind HOST:PORT`: a small HTTP/1.1 server answering
+/// `GET /metrics` with the process's figures in Prometheus's text format
 /// (docs/operations.md, Monitoring), and 404 to anything else. It reads nothing from the
-/// database: each scrape is one snapshot taken on the coordinator's actor.
+/// database: each scrape renders one snapshot taken on the coordinator's or worker's actor.
 struct MetricsEndpoint: Service {
     /// Where to listen: `HOST:PORT` (`127.0.0.1:9464`, `[::1]:9464`, `0.0.0.0:9464`).
     struct Address: Equatable {
@@ -45,9 +45,10 @@ struct MetricsEndpoint: Service {
         }
     }
 
-    let coordinator: Coordinator
     let address: Address
     let logger: Logger
+    /// The exposition text of the moment.
+    let render: @Sendable () async -> String
 
     /// Binds `address` and lets it go at once: for commands that should fail on a taken port
     /// before they change anything (`sweep up` submits its sweep first).
@@ -112,7 +113,7 @@ struct MetricsEndpoint: Service {
                         head = nil
                         let (status, body) = await response(to: request)
                         var headers = HTTPHeaders()
-                        headers.add(name: "Content-Type", value: status == .ok ? MetricsExposition.contentType : "text/plain; charset=utf-8")
+                        headers.add(name: "Content-Type", value: status == .ok ? PrometheusText.contentType : "text/plain; charset=utf-8")
                         headers.add(name: "Content-Length", value: "\(body.utf8.count)")
                         if !request.isKeepAlive { headers.add(name: "Connection", value: "close") }
                         try await outbound.write(.head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
@@ -132,6 +133,6 @@ struct MetricsEndpoint: Service {
         let path = request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         guard path == "/metrics" else { return (.notFound, "not found; the metrics are at /metrics\n") }
         guard request.method == .GET || request.method == .HEAD else { return (.methodNotAllowed, "use GET /metrics\n") }
-        return (.ok, MetricsExposition.render(await coordinator.monitoringSnapshot()))
+        return (.ok, await render())
     }
 }
