@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 import PostgresNIO
 public import ServiceLifecycle
-import SweepCore
+public import SweepCore
 import SweepPrediction
 public import SweepStore
 import SweepWire
@@ -190,6 +190,13 @@ public actor Coordinator: Service {
         /// Claims of single-slot jobs made by dispatches, and the jobs they returned.
         public var claims = 0
         public var claimedJobs = 0
+
+        /// Database calls that failed, and those abandoned after `databaseCallLimit`.
+        public var databaseCallsFailed = 0
+        public var databaseCallsAbandoned = 0
+        /// How long each kind of database call took, by its description (the label is made
+        /// from it when rendered: `Coordinator.callLabel`), failures included.
+        public var databaseCalls: [String: DurationHistogram] = [:]
 
         mutating func refused(code: String) {
             malformedMessages += 1

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import SweepCore
 
 /// A database call that did not return in time. The call is abandoned (its task cancelled)
 /// and the coordinator carries on as after any failed call: what it wrote is retried or
@@ -91,11 +92,32 @@ extension Coordinator {
     /// A database call of the hot loop, abandoned after `configuration.databaseCallLimit`
     /// with a warning.
     func bounded<T: Sendable>(_ what: String, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let start = ContinuousClock.now
+        defer { counters.databaseCalls[what, default: DurationHistogram()].observe(ContinuousClock.now - start) }
         do {
             return try await withDeadline(configuration.databaseCallLimit, what, operation)
         } catch let error as DeadlineExceeded {
+            counters.databaseCallsAbandoned += 1
             logger.warning("abandoned a database call", metadata: ["sweep.error": "\(error)"])
             throw error
+        } catch {
+            counters.databaseCallsFailed += 1
+            throw error
         }
+    }
+
+    /// The `call` label of a database call's timing: its description in snake case
+    /// ("claiming jobs" → `claiming_jobs`).
+    static func callLabel(_ what: String) -> String {
+        var label = ""
+        for scalar in what.unicodeScalars {
+            if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                label.unicodeScalars.append(scalar)
+            } else if !label.isEmpty, !label.hasSuffix("_") {
+                label += "_"
+            }
+        }
+        while label.hasSuffix("_") { label.removeLast() }
+        return label.lowercased()
     }
 }

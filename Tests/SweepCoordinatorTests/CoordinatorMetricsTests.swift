@@ -27,10 +27,31 @@ struct CoordinatorMetricsTests {
         #expect(Set(families.map(\.name)).count == families.count)
         for family in families {
             #expect(family.name.wholeMatch(of: /sweep_coordinator_[a-z0-9_]+/) != nil, "\(family.name)")
-            #expect(["counter", "gauge"].contains(family.type))
+            #expect(["counter", "gauge", "histogram"].contains(family.type))
             #expect((family.type == "counter") == family.name.hasSuffix("_total"), "\(family.name) is a \(family.type)")
+            if family.type == "histogram" { #expect(family.name.hasSuffix("_seconds"), "\(family.name): a histogram of durations") }
             #expect(!family.help.isEmpty)
         }
+    }
+
+    @Test("a database call's label is its description in snake case")
+    func callLabels() {
+        #expect(Coordinator.callLabel("claiming jobs") == "claiming_jobs")
+        #expect(Coordinator.callLabel("reading a sweep's spec") == "reading_a_sweep_s_spec")
+        #expect(Coordinator.callLabel("  Recording -- results! ") == "recording_results")
+    }
+
+    @Test("database calls: failures, abandonments and durations by call")
+    func databaseCalls() {
+        var counters = Coordinator.Counters()
+        counters.databaseCallsAbandoned = 1
+        counters.databaseCalls["claiming jobs", default: DurationHistogram()].observe(seconds: 0.002)
+        let lines = CoordinatorMetrics.render(MonitoringSnapshot(counters: counters, startTime: Date())).split(separator: "\n").map(String.init)
+        #expect(lines.contains("sweep_coordinator_database_calls_abandoned_total 1"))
+        #expect(lines.contains("sweep_coordinator_database_calls_failed_total 0"))
+        #expect(lines.contains(#"sweep_coordinator_database_call_seconds_bucket{call="claiming_jobs",le="0.001"} 0"#))
+        #expect(lines.contains(#"sweep_coordinator_database_call_seconds_bucket{call="claiming_jobs",le="0.0025"} 1"#))
+        #expect(lines.contains(#"sweep_coordinator_database_call_seconds_count{call="claiming_jobs"} 1"#))
     }
 
     @Test("the samples are the snapshot's figures; refusals by code, summing to the total")

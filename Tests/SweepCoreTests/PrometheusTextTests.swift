@@ -56,3 +56,49 @@ struct PrometheusTextTests {
         #expect(text.hasSuffix(#"x{path="say \"hi\"\n"} 1"# + "\n"))
     }
 }
+
+@Suite("Duration histograms")
+struct DurationHistogramTests {
+    @Test("an observation lands in the first bucket whose bound it does not exceed; counts are cumulative for Prometheus")
+    func buckets() {
+        var histogram = DurationHistogram(bounds: [0.001, 0.01, 0.1])
+        histogram.observe(seconds: 0.0005)
+        histogram.observe(seconds: 0.001)          // on the bound: le="0.001"
+        histogram.observe(.milliseconds(5))
+        histogram.observe(seconds: 0.1)
+        histogram.observe(.seconds(3))             // above every bound: +Inf only
+        #expect(histogram.counts == [2, 1, 1, 1])
+        #expect(histogram.cumulativeCounts == [2, 3, 4, 5])
+        #expect(histogram.count == 5)
+        #expect(abs(histogram.sum - 3.1065) < 1e-12)
+
+        var other = DurationHistogram(bounds: [0.001, 0.01, 0.1])
+        other.observe(seconds: 0.05)
+        let both = histogram + other
+        #expect(both.counts == [2, 1, 2, 1] && both.count == 6 && abs(both.sum - 3.1565) < 1e-12)
+    }
+
+    @Test("a histogram family has _bucket series with le (ending at +Inf), then _sum and _count, per label value")
+    func rendering() {
+        var fast = DurationHistogram(bounds: [0.01, 1])
+        fast.observe(seconds: 0.005)
+        fast.observe(seconds: 0.5)
+        let slow = DurationHistogram(bounds: [0.01, 1])
+        let text = PrometheusText.render([PrometheusText.histogram("call_seconds", "Calls.", by: "call", ["b": slow, "a": fast])])
+        #expect(text == """
+            # HELP call_seconds Calls.
+            # TYPE call_seconds histogram
+            call_seconds_bucket{call="a",le="0.01"} 1
+            call_seconds_bucket{call="a",le="1"} 2
+            call_seconds_bucket{call="a",le="+Inf"} 2
+            call_seconds_sum{call="a"} 0.505
+            call_seconds_count{call="a"} 2
+            call_seconds_bucket{call="b",le="0.01"} 0
+            call_seconds_bucket{call="b",le="1"} 0
+            call_seconds_bucket{call="b",le="+Inf"} 0
+            call_seconds_sum{call="b"} 0
+            call_seconds_count{call="b"} 0
+
+            """)
+    }
+}

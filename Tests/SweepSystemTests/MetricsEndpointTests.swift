@@ -57,6 +57,12 @@ extension SystemTests {
             #expect(abs(Date().timeIntervalSince1970 - started) < 600)
             // The worker's HELLO and at least one report (several may travel in one BATCH), and the garbage.
             #expect(try #require(samples["sweep_coordinator_messages_received_total"]) >= Double(2 + Garbage.cases.count))
+            // Every claim and every write of results was timed.
+            for call in ["claiming_jobs", "recording_results"] {
+                let count = try #require(samples["sweep_coordinator_database_call_seconds_count{call=\"\(call)\"}"], "no timings of \(call)")
+                #expect(count >= 1 && samples["sweep_coordinator_database_call_seconds_bucket{call=\"\(call)\",le=\"+Inf\"}"] == count)
+            }
+            #expect(samples["sweep_coordinator_database_calls_abandoned_total"] == 0)
 
             // The worker's own figures.
             let worker = try Self.samples(in: try HTTPClient.request(port: workerMetricsPort, path: "/metrics").body)

@@ -34,6 +34,11 @@ public enum CoordinatorMetrics {
             metrics.counter("workers_presumed_dead", "Workers presumed dead after their liveness window; their jobs are retried.", counters.workersPresumedDead),
             metrics.counter("early_stops", "Runs early stopping decided to stop.", counters.earlyStops),
             metrics.counter("stopping_points_thinned", "Points early stopping took in without judging each (it was too far behind).", counters.stoppingPointsThinned),
+            metrics.counter("database_calls_failed", "Database calls that failed (the work is retried or handed back).", counters.databaseCallsFailed),
+            metrics.counter("database_calls_abandoned", "Database calls abandoned after --database-call-limit (a stuck connection or server).", counters.databaseCallsAbandoned),
+            PrometheusText.histogram(
+                "sweep_coordinator_database_call_seconds", "How long the coordinator's database calls took, by call, failures included.",
+                by: "call", Dictionary(counters.databaseCalls.map { (Coordinator.callLabel($0.key), $0.value) }, uniquingKeysWith: +)),
             metrics.gauge("workers", "Workers connected now.", Double(snapshot.workers)),
             metrics.gauge("workers_draining", "Connected workers that are draining.", Double(snapshot.drainingWorkers)),
             metrics.gauge("slots", "Slots of the connected workers.", Double(snapshot.slots)),

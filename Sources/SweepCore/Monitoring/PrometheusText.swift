@@ -5,7 +5,7 @@ public enum PrometheusText {
     /// The Content-Type of the exposition.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    /// One metric family: its name, help, type (`counter` or `gauge`) and samples.
+    /// One metric family: its name, help, type (`counter`, `gauge` or `histogram`) and samples.
     public struct Family: Sendable {
         public var name: String
         public var help: String
@@ -51,12 +51,15 @@ public enum PrometheusText {
         }
     }
 
-    /// One sample: its labels, in order, and its value.
+    /// One sample: its labels, in order, and its value; `suffix` is added to the family's
+    /// name (a histogram's `_bucket`, `_sum` and `_count`).
     public struct Sample: Sendable {
+        public var suffix: String
         public var labels: [(name: String, value: String)]
         public var value: Double
 
-        public init(labels: [(name: String, value: String)] = [], value: Double) {
+        public init(suffix: String = "", labels: [(name: String, value: String)] = [], value: Double) {
+            self.suffix = suffix
             self.labels = labels
             self.value = value
         }
@@ -69,7 +72,7 @@ public enum PrometheusText {
         for family in families {
             text += "# HELP \(family.name) \(escapeHelp(family.help))\n# TYPE \(family.name) \(family.type)\n"
             for sample in family.samples {
-                text += family.name
+                text += family.name + sample.suffix
                 if !sample.labels.isEmpty {
                     text += "{" + sample.labels.map { "\($0.name)=\"\(escapeLabelValue($0.value))\"" }.joined(separator: ",") + "}"
                 }
