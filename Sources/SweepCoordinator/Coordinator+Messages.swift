@@ -141,6 +141,7 @@ extension Coordinator {
     /// Registers a worker (new or returning), adopts the attempts it still runs that are
     /// still its own, stops the others, and answers WELCOME.
     func welcome(_ hello: Hello, identity: [UInt8]) async {
+        counters.hellos += 1
         guard hello.worker == String(decoding: identity, as: UTF8.self) else {
             send(ErrorReport(code: "malformed_body", detail: "HELLO 'worker' must equal the socket's routing id").message, to: identity)
             return

@@ -169,6 +169,8 @@ public actor Coordinator: Service {
 
     /// Counters for logs, status and tests.
     public struct Counters: Sendable {
+        /// HELLOs handled: workers joining, or joining again after a reconnection.
+        public var hellos = 0
         public var assigned = 0
         public var results = 0
         public var staleReports = 0

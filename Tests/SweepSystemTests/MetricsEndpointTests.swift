@@ -87,4 +87,26 @@ extension SystemTests {
             #expect(malformed.status != 0 && malformed.output.contains("expected HOST:PORT"), "\(malformed.output)")
         }
     }
+
+    @Test("A worker waiting for its coordinator keeps no HELLOs queued: when the coordinator comes, it joins once")
+    func waitingWorkerJoinsOnce() async throws {
+        try await Cluster.run { cluster in
+            // HELLO goes at 0, 1, 3 and 7 s while nobody listens; a socket that queued them
+            // would deliver all four at once.
+            try cluster.startWorker("early", slots: 1)
+            try await Task.sleep(for: .seconds(8))
+            let metricsPort = try Cluster.freePort()
+            try await cluster.startCoordinator(extraArguments: ["--metrics-bind", "127.0.0.1:\(metricsPort)"])
+            var samples: [String: Double] = [:]
+            try await cluster.waitUntil("the worker has joined", timeout: .seconds(20), poll: .milliseconds(200)) {
+                samples = try Self.samples(in: try HTTPClient.request(port: metricsPort, path: "/metrics").body)
+                return samples["sweep_coordinator_workers"] == 1
+            }
+            try await Task.sleep(for: .seconds(1))
+            samples = try Self.samples(in: try HTTPClient.request(port: metricsPort, path: "/metrics").body)
+            #expect(samples["sweep_coordinator_hellos_total"] == 1)
+            let sweep = try await cluster.submit("after-wait", yaml: SweepFiles.sleep(jobs: 2, seconds: 0.1))
+            #expect(try await cluster.waitForSweeps([sweep], timeout: .seconds(30)) == ["succeeded": 2])
+        }
+    }
 }

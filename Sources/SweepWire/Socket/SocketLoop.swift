@@ -71,6 +71,17 @@ public final class SocketLoop: Sendable {
     /// counted and reported to `onSendError`.
     @discardableResult
     public func send(_ frames: [[UInt8]]) -> Bool {
+        deliver(frames).accepted
+    }
+
+    /// Sends a message now; true only when libzmq took it (with `immediate`, that means a
+    /// connection is complete). A refusal is counted and reported as by `send`.
+    public func sendIfTaken(_ frames: [[UInt8]]) -> Bool {
+        deliver(frames).taken
+    }
+
+    /// `accepted`: the loop is open; `taken`: libzmq queued the message.
+    private func deliver(_ frames: [[UInt8]]) -> (accepted: Bool, taken: Bool) {
         let (accepted, failure) = core.state.withLock { state -> (Bool, ZMQError?) in
             guard !state.closing, let socket = state.socket else { return (false, nil) }
             var failure: ZMQError?
@@ -86,7 +97,7 @@ public final class SocketLoop: Sendable {
             return (true, failure)
         }
         if let failure { onSendError(failure, frames) }
-        return accepted
+        return (accepted, accepted && failure == nil)
     }
 
     /// Stops the loop: the socket is closed and the incoming stream finishes.

@@ -70,6 +70,11 @@ public struct SocketOptions: Sendable {
     /// ROUTER only: a new connection with a known routing id takes the address over, so a
     /// worker that reconnects is not shut out by its half-dead old connection.
     public var routerHandover = false
+    /// DEALER (the worker): queue messages only to a completed connection. Without it, what
+    /// is sent while the coordinator is away waits in libzmq and arrives all at once when it
+    /// returns: a worker's HELLOs of an hour-long outage, about 120 of them, each a
+    /// registration (docs/protocol.md 2.3).
+    public var immediate = false
     /// TCP keepalive, so dead links are noticed by the kernel too.
     public var tcpKeepalive = true
     /// First reconnect delay, milliseconds.
@@ -131,6 +136,7 @@ public final class ZMQSocket {
         guard zmq_setsockopt(handle, ZMQ_MAXMSGSIZE, &maxSize, MemoryLayout<Int64>.size) == 0 else { throw ZMQError.current("ZMQ_MAXMSGSIZE") }
         if kind == .router, options.routerMandatory { try setOption(ZMQ_ROUTER_MANDATORY, 1) }
         if kind == .router, options.routerHandover { try setOption(ZMQ_ROUTER_HANDOVER, 1) }
+        if options.immediate { try setOption(ZMQ_IMMEDIATE, 1) }
         if let identity = options.identity { try setOption(ZMQ_ROUTING_ID, bytes: identity) }
         if let curve = options.curve { try apply(curve) }
     }

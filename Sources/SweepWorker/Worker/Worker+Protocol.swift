@@ -99,9 +99,14 @@ extension Worker {
         }
         if !welcomed {
             if now - lastHelloSent >= helloInterval {
-                sendHello()
-                lastHelloSent = now
-                helloInterval = min(helloInterval * 2, configuration.maxHelloInterval)
+                if sendHello() {
+                    lastHelloSent = now
+                    helloInterval = min(helloInterval * 2, configuration.maxHelloInterval)
+                } else {
+                    // No connection yet (the socket queues to completed connections only), so
+                    // nothing is waiting to arrive late: try again shortly, without backing off.
+                    lastHelloSent = now - helloInterval + configuration.helloRetryWhileDisconnected
+                }
             }
         } else {
             if now - lastHeartbeatSent >= heartbeatInterval {
@@ -130,11 +135,13 @@ extension Worker {
         }
     }
 
-    func sendHello() {
+    /// Sends HELLO; false when no connection took it.
+    @discardableResult
+    func sendHello() -> Bool {
         let hello = Hello(
             worker: configuration.workerID, host: configuration.host, pid: Int(getpid()), slots: configuration.slots,
             gpus: configuration.gpus, labels: configuration.labels, kernels: kernels.names, running: heldAttempts,
             features: [WireFeature.batch])
-        send(hello.message)
+        return socket.sendIfTaken(FrameCodec.encode(hello.message))
     }
 }

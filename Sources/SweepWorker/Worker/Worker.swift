@@ -105,6 +105,7 @@ public actor Worker: Service {
         context = try ZMQContext()
         var options = SocketOptions()
         options.identity = Array(configuration.workerID.utf8)
+        options.immediate = true
         options.curve = configuration.curve.map { .client(serverKey: $0.serverKey, secretKey: $0.secretKey) }
         socket = try SocketLoop(
             context: context, kind: .dealer, options: options, connect: [configuration.coordinator],

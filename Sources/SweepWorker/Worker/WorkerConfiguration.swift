@@ -49,6 +49,9 @@ public struct WorkerConfiguration: Sendable {
     public var logTailBytes = 64 * 1024
     /// HELLO is repeated with backoff up to this interval until WELCOME.
     public var maxHelloInterval: Duration = .seconds(30)
+    /// How soon a HELLO that no connection took (the coordinator is not reachable yet) is
+    /// tried again; such tries cost the coordinator nothing, so they do not back off.
+    public var helloRetryWhileDisconnected: Duration = .milliseconds(100)
     /// How long a drain waits for acknowledgements before giving up.
     public var drainTimeout: Duration = .seconds(30)
     /// CURVE: the coordinator's public key and this worker's secret key; nil for none.
