@@ -114,7 +114,16 @@ struct UpCommand: AsyncParsableCommand {
                 }
                 return rows
             }
-            let rows = try await tasks.next() ?? nil
+            let rows: [SweepProgress]?
+            do {
+                rows = try await tasks.next() ?? nil
+            } catch {
+                // The coordinator's group or the progress display failed: the workers must not
+                // outlive this command, retrying a coordinator that is gone.
+                for child in children { child.terminate() }
+                for child in children { child.wait() }
+                throw error
+            }
             // Workers leave first (they drain), then the coordinator and the pool.
             for child in children { child.terminate() }
             for child in children { child.wait() }
