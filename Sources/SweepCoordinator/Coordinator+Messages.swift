@@ -50,7 +50,7 @@ extension Coordinator {
 
     /// Counts, logs and answers a message that cannot be processed.
     private func refuse(_ error: WireError, from identity: [UInt8], workerID: String) {
-        counters.refused(code: error.code)
+        counters.malformed.count(code: error.code)
         logger.warning("dropped a malformed message", metadata: ["sweep.worker.id": "\(workerID.prefix(64))", "sweep.wire.error": "\(error)"])
         send(ErrorReport(code: error.code, detail: error.description).message, to: identity)
     }
@@ -132,7 +132,7 @@ extension Coordinator {
                 logger.warning("worker refused a message", metadata: ["sweep.worker.id": "\(workerID)", "sweep.wire.code": "\(report.code)"])
             }
         } catch {
-            counters.refused(code: (error as? WireError)?.code ?? "malformed_body")
+            counters.malformed.count(code: (error as? WireError)?.code ?? "malformed_body")
             logger.warning("dropped a message", metadata: ["sweep.worker.id": "\(workerID.prefix(64))", "sweep.wire.error": "\(error)"])
             send(ErrorReport(code: (error as? WireError)?.code ?? "malformed_body", detail: "\(error)").message, to: identity)
         }

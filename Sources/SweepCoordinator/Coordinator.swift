@@ -175,9 +175,9 @@ public actor Coordinator: Service {
         public var results = 0
         public var staleReports = 0
         public var metricPoints = 0
-        public var malformedMessages = 0
-        /// `malformedMessages` by the ERROR code the sender was told (§4 of docs/protocol.md).
-        public var malformedByCode: [String: Int] = [:]
+        /// Messages refused as malformed, in all and by ERROR code.
+        public var malformed = RefusalCounts()
+        public var malformedMessages: Int { malformed.total }
         public var workersPresumedDead = 0
         public var earlyStops = 0
         /// Ready jobs handed back so that free slots of other workers get them (the queue ran dry).
@@ -199,11 +199,6 @@ public actor Coordinator: Service {
         /// How long each kind of database call took, by its description (the label is made
         /// from it when rendered: `Coordinator.callLabel`), failures included.
         public var databaseCalls: [String: DurationHistogram] = [:]
-
-        mutating func refused(code: String) {
-            malformedMessages += 1
-            malformedByCode[code, default: 0] += 1
-        }
     }
 
     /// What the coordinator has done so far.

@@ -10,9 +10,9 @@ struct CoordinatorMetricsTests {
         counters.assigned = 7
         counters.results = 5
         counters.metricPoints = 1_234_567
-        counters.refused(code: "unknown_command")
-        counters.refused(code: "frame_count")
-        counters.refused(code: "frame_count")
+        counters.malformed.count(code: "unknown_command")
+        counters.malformed.count(code: "frame_count")
+        counters.malformed.count(code: "frame_count")
         var snapshot = MonitoringSnapshot(counters: counters, startTime: Date(timeIntervalSince1970: 1_796_628_299.5))
         snapshot.workers = 3
         snapshot.slots = 24

@@ -13,7 +13,7 @@ struct WorkerMetricsTests {
         counters.stopped = 2
         counters.refused = 4
         counters.welcomes = 2
-        counters.refused(code: "malformed_body")
+        counters.malformed.count(code: "malformed_body")
         var snapshot = WorkerSnapshot(counters: counters, startTime: Date(timeIntervalSince1970: 1_796_628_300))
         snapshot.connected = true
         snapshot.slots = 8

@@ -21,7 +21,7 @@ public enum CoordinatorMetrics {
             metrics.counter(
                 "malformed_messages",
                 "Messages refused as malformed, truncated, oversized, of another protocol version or unknown, by the ERROR code the sender was told.",
-                by: "code", PrometheusText.sorted(counters.malformedByCode)),
+                by: "code", PrometheusText.sorted(counters.malformed.byCode)),
             metrics.counter("hellos", "HELLOs handled: workers joining, or joining again after a reconnection (a burst: many reconnected at once).", counters.hellos),
             metrics.counter("claims", "Claims of single-slot jobs from the queue.", counters.claims),
             metrics.counter("claimed_jobs", "Jobs those claims returned.", counters.claimedJobs),

@@ -67,7 +67,7 @@ public enum WorkerMetrics {
             metrics.counter("send_failures", "Messages dropped because a send failed.", snapshot.sendFailures),
             metrics.counter(
                 "malformed_messages", "Messages from the coordinator refused as malformed, by the ERROR code it was told.",
-                by: "code", PrometheusText.sorted(counters.malformedByCode)),
+                by: "code", PrometheusText.sorted(counters.malformed.byCode)),
             metrics.counter("welcomes", "Handshakes completed with the coordinator: one, plus one per reconnection.", counters.welcomes),
             metrics.counter("assigned", "Attempts accepted (ASSIGN).", counters.assigned),
             metrics.counter("released", "Attempts handed back unstarted (no room, draining, a kernel it lacks).", counters.refused),

@@ -34,7 +34,7 @@ extension Worker {
 
     /// Counts, logs and answers a message that cannot be processed.
     private func refuse(_ error: WireError) {
-        counters.refused(code: error.code)
+        counters.malformed.count(code: error.code)
         logger.warning("dropped a malformed message from the coordinator", metadata: ["sweep.wire.error": "\(error)"])
         send(ErrorReport(code: error.code, detail: error.description).message)
     }
@@ -82,7 +82,7 @@ extension Worker {
                 throw WireError.malformedBody("\(message.command.rawValue) is sent by workers, not to them")
             }
         } catch {
-            counters.refused(code: (error as? WireError)?.code ?? "malformed_body")
+            counters.malformed.count(code: (error as? WireError)?.code ?? "malformed_body")
             logger.warning("dropped a message from the coordinator", metadata: ["sweep.wire.error": "\(error)"])
             send(ErrorReport(code: (error as? WireError)?.code ?? "malformed_body", detail: "\(error)").message)
         }

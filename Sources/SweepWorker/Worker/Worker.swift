@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-import SweepCore
+public import SweepCore
 import SweepWire
 public import ServiceLifecycle
 
@@ -78,16 +78,11 @@ public actor Worker: Service {
         public var failed = 0
         public var stopped = 0
         public var refused = 0
-        public var malformedMessages = 0
-        /// `malformedMessages` by the ERROR code the coordinator was told.
-        public var malformedByCode: [String: Int] = [:]
+        /// Messages from the coordinator refused as malformed, in all and by ERROR code.
+        public var malformed = RefusalCounts()
+        public var malformedMessages: Int { malformed.total }
         /// Handshakes completed (WELCOMEs taken): 1 plus the reconnections.
         public var welcomes = 0
-
-        mutating func refused(code: String) {
-            malformedMessages += 1
-            malformedByCode[code, default: 0] += 1
-        }
     }
 
     /// What the worker has done so far.

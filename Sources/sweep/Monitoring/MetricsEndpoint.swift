@@ -50,35 +50,35 @@ struct MetricsEndpoint: Service {
     /// The exposition text of the moment.
     let render: @Sendable () async -> String
 
-    /// Binds `address` and lets it go at once: for commands that should fail on a taken port
-    /// before they change anything (`sweep up` submits its sweep first).
-    static func checkAvailable(_ address: Address) async throws {
-        do {
-            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: address.host, port: address.port).get()
-            try await channel.close()
-        } catch {
-            throw CommandFailure("--metrics-bind: cannot listen on \(address.host):\(address.port): \(error)")
-        }
-    }
+    private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
-    /// Binds (a failure ends the coordinator with a clear error), then serves until graceful
-    /// shutdown.
-    func run() async throws {
-        let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+    /// The listening channel, each connection with an HTTP/1.1 pipeline; a failure to bind
+    /// names the address.
+    private static func listen(_ address: Address) async throws -> NIOAsyncChannel<Connection, Never> {
         do {
-            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: address.host, port: address.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                        return try Connection(wrappingChannelSynchronously: channel)
                     }
                 }
         } catch {
             throw CommandFailure("--metrics-bind: cannot listen on \(address.host):\(address.port): \(error)")
         }
+    }
+
+    /// Binds `address` and lets it go at once: for commands that should fail on a taken port
+    /// before they change anything (`sweep up` submits its sweep first).
+    static func checkAvailable(_ address: Address) async throws {
+        try await listen(address).executeThenClose { _ in }
+    }
+
+    /// Binds (a failure ends the coordinator with a clear error), then serves until graceful
+    /// shutdown.
+    func run() async throws {
+        let server = try await Self.listen(address)
         logger.info("serving metrics", metadata: ["sweep.metrics.url": "http://\(address.host):\(address.port)/metrics"])
         do {
             try await cancelWhenGracefulShutdown {
@@ -98,7 +98,7 @@ struct MetricsEndpoint: Service {
     }
 
     /// Answers the requests of one connection, in order, until it closes.
-    private func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+    private func serve(_ connection: Connection) async {
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?

@@ -131,10 +131,7 @@ final class Cluster: Sendable {
     /// Starts `sweep ARGUMENTS...`, its output in `LOGNAME.log` of the test folder.
     @discardableResult
     func spawn(_ logName: String, _ arguments: [String]) throws -> ManagedProcess {
-        let process = try ManagedProcess(
-            name: logName, argv: [Self.sweepBinary] + arguments, environment: environment, logFile: "\(directory)/\(logName).log")
-        processes.withLock { $0.append(process) }
-        return process
+        try spawnProgram(logName, [Self.sweepBinary] + arguments, environment: environment)
     }
 
     /// Starts a program other than `sweep` (`argv[0]` an absolute path) with `extra` added to
