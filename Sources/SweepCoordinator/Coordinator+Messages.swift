@@ -149,6 +149,16 @@ extension Coordinator {
         // What the worker's previous session held, as it was at HELLO (the old state may change
         // while the superseded attempts are looked up).
         let previous = workers[hello.worker]
+        if let previous, hello.repeats(previous.hello) {
+            // Sent before the worker saw the WELCOME to the HELLO that made its session here
+            // (that WELCOME is late, or was lost with a connection): the session stands. Once
+            // registered, it is welcomed again, which the worker takes only if it has not yet.
+            counters.repeatedHellos += 1
+            previous.lastHeard = ContinuousClock.now
+            if previous.registered { send(welcomeMessage(answering: previous.hello), to: identity) }
+            logger.debug("repeated HELLO", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.wire.hello": "\(hello.numbering?.number ?? 0)"])
+            return
+        }
         let previousAssigned = previous?.assigned
         let state = WorkerState(identity: identity, hello: hello, lastHeard: ContinuousClock.now, freeSlots: hello.slots, freeGPUs: hello.gpus.count,
                                 heartbeatInterval: configuration.heartbeatInterval)
@@ -191,12 +201,17 @@ extension Coordinator {
         // await): a claim for this worker then recorded the coordinator's fallback host on its
         // attempts instead of the worker's (seen once in the 500-job end-to-end test).
         state.registered = true
-        let welcome = Welcome(
-            coordinator: configuration.coordinatorID, heartbeatMilliseconds: Int(configuration.heartbeatInterval.milliseconds),
-            liveness: configuration.liveness, ackTimeoutMilliseconds: Int(configuration.ackTimeout.milliseconds),
-            features: [WireFeature.batch])
-        send(welcome.message, to: identity)
+        send(welcomeMessage(answering: hello), to: identity)
         wake()
         logger.info("worker joined", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.worker.slots": "\(hello.slots)", "sweep.worker.adopted": "\(state.assigned.count)"])
+    }
+
+    /// WELCOME for a worker's HELLO, echoing its number when it has one.
+    func welcomeMessage(answering hello: Hello) -> WireMessage {
+        Welcome(
+            coordinator: configuration.coordinatorID, heartbeatMilliseconds: Int(configuration.heartbeatInterval.milliseconds),
+            liveness: configuration.liveness, ackTimeoutMilliseconds: Int(configuration.ackTimeout.milliseconds),
+            features: [WireFeature.batch], hello: hello.numbering?.number
+        ).message
     }
 }

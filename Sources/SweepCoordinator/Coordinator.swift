@@ -171,6 +171,8 @@ public actor Coordinator: Service {
     public struct Counters: Sendable {
         /// HELLOs handled: workers joining, or joining again after a reconnection.
         public var hellos = 0
+        /// HELLOs recognised as repeats of the one that made the worker's session (§2.3).
+        public var repeatedHellos = 0
         public var assigned = 0
         public var results = 0
         public var staleReports = 0

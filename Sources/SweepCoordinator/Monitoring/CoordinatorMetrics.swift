@@ -23,6 +23,7 @@ public enum CoordinatorMetrics {
                 "Messages refused as malformed, truncated, oversized, of another protocol version or unknown, by the ERROR code the sender was told.",
                 by: "code", PrometheusText.sorted(counters.malformed.byCode)),
             metrics.counter("hellos", "HELLOs handled: workers joining, or joining again after a reconnection (a burst: many reconnected at once).", counters.hellos),
+            metrics.counter("hellos_repeated", "HELLOs that repeated the one a worker's session here began with (sent before the worker saw its WELCOME): answered, not registered again.", counters.repeatedHellos),
             metrics.counter("claims", "Claims of single-slot jobs from the queue.", counters.claims),
             metrics.counter("claimed_jobs", "Jobs those claims returned.", counters.claimedJobs),
             metrics.counter("assigned", "Jobs sent to workers (ASSIGN).", counters.assigned),

@@ -36,9 +36,31 @@ public struct Hello: Sendable, Equatable {
     public var running: [AttemptID]
     /// Protocol extensions this worker can receive (`WireFeature`); absent = none.
     public var features: [String]
+    /// Numbering of this worker's HELLOs (protocol.md §2.3), absent from workers that do not
+    /// number them: `session` names the worker process (new at each start), `number` counts
+    /// its HELLOs from 1, `welcomed` is the number the last WELCOME it accepted answered (0:
+    /// none yet). A HELLO whose `welcomed` is below the number of the HELLO that made the
+    /// coordinator's current session with it was sent before the worker saw that WELCOME: a
+    /// repeat, not a new session.
+    public var numbering: Numbering?
 
-    public init(worker: String, host: String, pid: Int, slots: Int, gpus: [Int], labels: [String: String], kernels: [String], running: [AttemptID], features: [String] = []) {
+    /// See `numbering`.
+    public struct Numbering: Sendable, Equatable {
+        public var session: String
+        public var number: Int64
+        public var welcomed: Int64
+
+        public init(session: String, number: Int64, welcomed: Int64) {
+            self.session = session
+            self.number = number
+            self.welcomed = welcomed
+        }
+    }
+
+    public init(worker: String, host: String, pid: Int, slots: Int, gpus: [Int], labels: [String: String], kernels: [String], running: [AttemptID],
+                features: [String] = [], numbering: Numbering? = nil) {
         self.features = features
+        self.numbering = numbering
         self.worker = worker
         self.host = host
         self.pid = pid
@@ -55,7 +77,8 @@ public struct Hello: Sendable, Equatable {
             "slots": .int(Int64(slots)), "gpus": .array(gpus.map { .int(Int64($0)) }),
             "labels": .object(labels.mapValues { .string($0) }), "kernels": .array(kernels.map { .string($0) }),
             "running": .array(running.map(\.value)),
-        ].merging(features.isEmpty ? [:] : ["features": .array(features.map { .string($0) })]) { first, _ in first })
+        ].merging(features.isEmpty ? [:] : ["features": .array(features.map { .string($0) })]) { first, _ in first }
+         .merging(numbering.map { ["session": .string($0.session), "hello": .int($0.number), "welcomed": .int($0.welcomed)] } ?? [:]) { first, _ in first })
     }
 
     public init(_ message: WireMessage) throws(WireError) {
@@ -75,6 +98,33 @@ public struct Hello: Sendable, Equatable {
         kernels = try message.list("kernels").compactMap(\.stringValue)
         running = try message.list("running").map { value throws(WireError) in try AttemptID(value, in: .hello) }
         features = try message.features()
+        numbering = try Self.numbering(of: message)
+    }
+
+    /// Whether this HELLO repeats the one that made the coordinator's `current` session with
+    /// the worker: the same worker process sent it before it had seen the WELCOME to
+    /// `current` (its `welcomed` is below `current`'s number). Unnumbered HELLOs repeat nothing.
+    public func repeats(_ current: Hello) -> Bool {
+        guard let mine = numbering, let theirs = current.numbering, mine.session == theirs.session else { return false }
+        return mine.welcomed < theirs.number
+    }
+
+    /// `session`, `hello` and `welcomed` come together or not at all.
+    private static func numbering(of message: WireMessage) throws(WireError) -> Numbering? {
+        let fields = ["session", "hello", "welcomed"]
+        let present = fields.filter { message.body[$0] != nil }
+        guard !present.isEmpty else { return nil }
+        guard present.count == fields.count else {
+            throw .malformedBody("HELLO has \(present.map { "'\($0)'" }.joined(separator: " and ")) without \(fields.filter { !present.contains($0) }.map { "'\($0)'" }.joined(separator: " and ")): the three come together")
+        }
+        let session = try message.string("session")
+        let number = try message.integer("hello")
+        let welcomed = try message.integer("welcomed")
+        guard !session.isEmpty, session.utf8.count <= 128 else { throw .malformedBody("'session' of HELLO must be 1 to 128 bytes") }
+        guard number >= 1, welcomed >= 0, welcomed < number else {
+            throw .malformedBody("HELLO numbers must satisfy hello >= 1 and 0 <= welcomed < hello (got hello \(number), welcomed \(welcomed))")
+        }
+        return Numbering(session: session, number: number, welcomed: welcomed)
     }
 }
 
@@ -86,9 +136,12 @@ public struct Welcome: Sendable, Equatable {
     public var ackTimeoutMilliseconds: Int
     /// Protocol extensions this coordinator can receive (`WireFeature`); absent = none.
     public var features: [String]
+    /// The `hello` number of the HELLO this answers, when that HELLO was numbered.
+    public var hello: Int64?
 
-    public init(coordinator: String, heartbeatMilliseconds: Int, liveness: Int, ackTimeoutMilliseconds: Int, features: [String] = []) {
+    public init(coordinator: String, heartbeatMilliseconds: Int, liveness: Int, ackTimeoutMilliseconds: Int, features: [String] = [], hello: Int64? = nil) {
         self.features = features
+        self.hello = hello
         self.coordinator = coordinator
         self.heartbeatMilliseconds = heartbeatMilliseconds
         self.liveness = liveness
@@ -99,7 +152,8 @@ public struct Welcome: Sendable, Equatable {
         WireMessage(.welcome, [
             "coordinator": .string(coordinator), "heartbeat_ms": .int(Int64(heartbeatMilliseconds)),
             "liveness": .int(Int64(liveness)), "ack_timeout_ms": .int(Int64(ackTimeoutMilliseconds)),
-        ].merging(features.isEmpty ? [:] : ["features": .array(features.map { .string($0) })]) { first, _ in first })
+        ].merging(features.isEmpty ? [:] : ["features": .array(features.map { .string($0) })]) { first, _ in first }
+         .merging(hello.map { ["hello": .int($0)] } ?? [:]) { first, _ in first })
     }
 
     public init(_ message: WireMessage) throws(WireError) {
@@ -109,6 +163,13 @@ public struct Welcome: Sendable, Equatable {
         ackTimeoutMilliseconds = Int(try message.integer("ack_timeout_ms"))
         guard heartbeatMilliseconds > 0, liveness > 0, ackTimeoutMilliseconds > 0 else { throw .malformedBody("WELCOME timings must be positive") }
         features = try message.features()
+        if message.body["hello"] != nil {
+            let number = try message.integer("hello")
+            guard number >= 1 else { throw .malformedBody("'hello' of WELCOME must be at least 1") }
+            hello = number
+        } else {
+            hello = nil
+        }
     }
 }
 

@@ -69,6 +69,7 @@ public enum WorkerMetrics {
                 "malformed_messages", "Messages from the coordinator refused as malformed, by the ERROR code it was told.",
                 by: "code", PrometheusText.sorted(counters.malformed.byCode)),
             metrics.counter("welcomes", "Handshakes completed with the coordinator: one, plus one per reconnection.", counters.welcomes),
+            metrics.counter("welcomes_repeated", "WELCOMEs that came while connected (answers to HELLOs repeated before the first WELCOME): only their timings were taken.", counters.repeatedWelcomes),
             metrics.counter("assigned", "Attempts accepted (ASSIGN).", counters.assigned),
             metrics.counter("released", "Attempts handed back unstarted (no room, draining, a kernel it lacks).", counters.refused),
             metrics.counter(

@@ -45,12 +45,21 @@ extension Worker {
             switch message.command {
             case .welcome:
                 let welcome = try Welcome(message)
-                welcomed = true
-                counters.welcomes += 1
-                coordinatorBatches = welcome.features.contains(WireFeature.batch)
                 heartbeatInterval = .milliseconds(welcome.heartbeatMilliseconds)
                 liveness = welcome.liveness
                 ackTimeout = .milliseconds(welcome.ackTimeoutMilliseconds)
+                guard !welcomed else {
+                    // An answer to a HELLO repeated before the first WELCOME came (§6.1): the
+                    // session stands; only the timings are taken.
+                    counters.repeatedWelcomes += 1
+                    return
+                }
+                // The number of the HELLO it answers goes into the next HELLO's `welcomed`
+                // (§6.1); a number this worker never sent is not one to remember.
+                if let number = welcome.hello, number <= helloNumber { welcomedHello = number }
+                welcomed = true
+                counters.welcomes += 1
+                coordinatorBatches = welcome.features.contains(WireFeature.batch)
                 helloInterval = .seconds(1)
                 logger.info("welcomed", metadata: ["sweep.coordinator.id": "\(welcome.coordinator)", "sweep.worker.unacked": "\(unacknowledged.count)"])
                 // Everything not yet acknowledged goes again, in order.
@@ -141,7 +150,10 @@ extension Worker {
         let hello = Hello(
             worker: configuration.workerID, host: configuration.host, pid: Int(getpid()), slots: configuration.slots,
             gpus: configuration.gpus, labels: configuration.labels, kernels: kernels.names, running: heldAttempts,
-            features: [WireFeature.batch])
-        return socket.sendIfTaken(FrameCodec.encode(hello.message))
+            features: [WireFeature.batch],
+            numbering: Hello.Numbering(session: helloSession, number: helloNumber + 1, welcomed: welcomedHello))
+        guard socket.sendIfTaken(FrameCodec.encode(hello.message)) else { return false }
+        helloNumber += 1
+        return true
     }
 }

@@ -34,6 +34,11 @@ public actor Worker: Service {
     var lastHeartbeatSent = ContinuousClock.now - .seconds(3600)
     var lastHelloSent = ContinuousClock.now - .seconds(3600)
     var helloInterval: Duration = .seconds(1)
+    /// This process's HELLO numbering (protocol.md §2.3): a session name new at each start,
+    /// the number of the last HELLO sent, and the number the last WELCOME taken answered.
+    let helloSession = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    var helloNumber: Int64 = 0
+    var welcomedHello: Int64 = 0
     var nextSequence: Int64 = 1
     /// Reliable messages not yet acknowledged; `sentAt` nil: not sent yet (waiting for a
     /// connection, or for room in the window).
@@ -83,6 +88,9 @@ public actor Worker: Service {
         public var malformedMessages: Int { malformed.total }
         /// Handshakes completed (WELCOMEs taken): 1 plus the reconnections.
         public var welcomes = 0
+        /// WELCOMEs that came while connected (answers to HELLOs repeated before the first
+        /// WELCOME): only their timings were taken.
+        public var repeatedWelcomes = 0
     }
 
     /// What the worker has done so far.
