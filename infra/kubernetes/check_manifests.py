@@ -62,7 +62,8 @@ SCHEMA = {
         "template": {"metadata": {"labels": STRING_MAP, "annotations": STRING_MAP}, "spec": POD_SPEC}}},
     ("networking.k8s.io/v1", "NetworkPolicy"): {"metadata": METADATA, "spec": {
         "podSelector": LABEL_SELECTOR, "policyTypes": [STR],
-        "ingress": [{"from": [{"podSelector": LABEL_SELECTOR}], "ports": [{"port": (INT, STR), "protocol": STR}]}]}},
+        "ingress": [{"from": [{"podSelector": LABEL_SELECTOR, "namespaceSelector": LABEL_SELECTOR}],
+                     "ports": [{"port": (INT, STR), "protocol": STR}]}]}},
 }
 # Values some keys may take (the API's enumerations).
 ENUMS = {
