@@ -44,18 +44,21 @@ struct UpCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = CLILogging.logger("sweep.up")
-        let url = try database.resolve(logger: logger)
+        // What can fail without the database fails before the private server is started.
         let metricsAddress = try metricsBind.map(MetricsEndpoint.Address.init(parsing:))
         if let metricsAddress { try await MetricsEndpoint.checkAvailable(metricsAddress) }
-        var sweepName: String? = nil
+        var submission: (spec: SweepSpec, expansion: Expansion)?
         if let file {
             guard case .success(let spec) = SweepLoader.load(file) else { throw ExitCode(1) }
-            let expansion: Expansion
             do {
-                expansion = try Expander.expand(spec)
+                submission = (spec, try Expander.expand(spec))
             } catch {
                 throw CommandFailure("\(file): error: \(error)")
             }
+        }
+        let url = try database.resolve(logger: logger)
+        var sweepName: String? = nil
+        if let file, let (spec, expansion) = submission {
             let yaml = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
             let chosen = name ?? spec.name.map { "\($0)-\(stamp)" } ?? "\(URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent)-\(stamp)"
