@@ -40,3 +40,46 @@ extension SystemTests {
         }
     }
 }
+
+extension SystemTests {
+    /// The same after a coordinator restart, when the returning worker lists running attempts:
+    /// the new coordinator looks them up in the database before it answers, and handles the
+    /// worker's messages one at a time, so the repeats sent meanwhile wait behind the first
+    /// HELLO; without numbering each then registered the worker again (its session replaced
+    /// three times here, each time adopting the same two attempts).
+    @Test("A worker reconnecting with running attempts to a restarted coordinator that is slow to look them up registers once")
+    func repeatedHellosDuringAdoptionRegisterOnce() async throws {
+        try await Cluster.run { cluster in
+            let first = try await cluster.startCoordinator()
+            let workerMetricsPort = try Cluster.freePort()
+            try cluster.startWorker("returning", slots: 2, extraArguments: ["--metrics-bind", "127.0.0.1:\(workerMetricsPort)"])
+            let sweep = try await cluster.submit("adopted-after-restart", yaml: SweepFiles.sleep(jobs: 2, seconds: 12))
+            try await cluster.waitUntil("both jobs run", timeout: .seconds(30)) {
+                try await cluster.scalar("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'running' AND sweep_id = \(sweep)", as: Int64.self) == 2
+            }
+            let metricsPort = try Cluster.freePort()
+            var second: ManagedProcess?
+            try await cluster.client.withConnection { connection in
+                _ = try await connection.query("BEGIN", logger: Cluster.logger)
+                _ = try await connection.query("LOCK TABLE sweep.jobs IN ACCESS EXCLUSIVE MODE", logger: Cluster.logger)
+                first.killAndReap()
+                second = try await cluster.startCoordinator(extraArguments: ["--metrics-bind", "127.0.0.1:\(metricsPort)"])
+                // The worker hears the silence within 0.6 s and says HELLO; the lookup of its
+                // two attempts waits behind the lock while it repeats HELLO (at +1 s, +3 s).
+                try await Task.sleep(for: .seconds(5))
+                _ = try await connection.query("COMMIT", logger: Cluster.logger)
+            }
+            let coordinator = try #require(second)
+            #expect(try await cluster.waitForSweeps([sweep], timeout: .seconds(40)) == ["succeeded": 2])
+            let samples = try Self.samples(in: try HTTPClient.request(port: metricsPort, path: "/metrics").body)
+            let worker = try Self.samples(in: try HTTPClient.request(port: workerMetricsPort, path: "/metrics").body)
+            #expect((samples["sweep_coordinator_hellos_total"] ?? 0) >= 2, "the test did not make the worker repeat its HELLO")
+            #expect(samples["sweep_coordinator_hellos_repeated_total"] == (samples["sweep_coordinator_hellos_total"] ?? 0) - 1)
+            #expect(worker["sweep_worker_welcomes_total"] == 2)  // the first coordinator's, the second's
+            let joined = coordinator.logTail(bytes: 1 << 20).components(separatedBy: "worker joined").count - 1
+            #expect(joined == 1, "\(coordinator.logTail())")
+            // Both attempts were adopted: each job ran once.
+            #expect(try await cluster.scalar("SELECT count(*)::bigint FROM sweep.attempts a JOIN sweep.jobs j ON j.id = a.job_id WHERE j.sweep_id = \(sweep)", as: Int64.self) == 2)
+        }
+    }
+}

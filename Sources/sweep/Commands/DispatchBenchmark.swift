@@ -17,8 +17,9 @@ struct DispatchBenchmark: AsyncParsableCommand {
             Starts `sweep coordinator` as a child process on a new database sweep_bench_<pid> \
             (DATABASE_URL, else the private server), fills it with no-op jobs, and connects \
             --workers simulated workers from this process, each a DEALER socket with one slot, \
-            all driven by one thread. A simulated worker says HELLO, heartbeats every \
-            --heartbeat-ms, answers each ASSIGN with STARTED at once and with RESULT after a \
+            all driven by one thread. A simulated worker says HELLO as a real one does (again \
+            after 1 s, 2 s, 4 s ... until WELCOME; numbered unless --unnumbered-hellos), \
+            heartbeats every --heartbeat-ms once welcomed, answers each ASSIGN with STARTED at once and with RESULT after a \
             job time drawn uniformly from [0.5, 1.5] x --job-seconds. Dispatch latency is the \
             time from a slot becoming free (WELCOME, or the RESULT sent) to the next ASSIGN \
             arriving, counted for slots freed after the warm-up. With --report-every-ms, each \
@@ -55,6 +56,9 @@ struct DispatchBenchmark: AsyncParsableCommand {
 
     @Option(name: .long, help: "Write every measured latency to this CSV file (seconds since the measurement began, latency in ms), to see when the slow ones happen.")
     var samplesFile: String?
+
+    @Flag(name: .long, help: "Leave session, hello and welcomed out of the simulated workers' HELLOs (protocol.md 5.2), as workers did before HELLOs were numbered.")
+    var unnumberedHellos = false
 
     @Flag(name: .long, help: "Keep the benchmark database for inspection.")
     var keepDatabase = false
@@ -129,7 +133,7 @@ struct DispatchBenchmark: AsyncParsableCommand {
         let settings = DispatchSimulation.Settings(
             endpoint: endpoint, workers: workers, heartbeat: .milliseconds(heartbeatMs), jobSeconds: jobSeconds,
             warmup: .milliseconds(Int64(warmup * 1000)), measured: .milliseconds(Int64(seconds * 1000)),
-            reportEvery: reportEveryMs.map { .milliseconds($0) })
+            reportEvery: reportEveryMs.map { .milliseconds($0) }, numberedHellos: !unnumberedHellos)
         let pid = coordinator.pid
         let report = try await DispatchSimulation.run(settings) { phase in
             switch phase {
@@ -144,6 +148,11 @@ struct DispatchBenchmark: AsyncParsableCommand {
             try await store.count("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'succeeded'")
         }
         report.print(coordinatorJobsRecorded: Int(recorded), workers: workers)
+        // Each registration logs one line; a repeated HELLO registers nobody.
+        let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
+        let registrations = log.components(separatedBy: "worker joined").count - 1
+        print(String(format: "joining: %d HELLOs sent (%@), %d registrations by the coordinator; the last worker welcomed %.2f s after the first HELLO",
+                     report.hellosSent, unnumberedHellos ? "unnumbered" : "numbered", registrations, report.lastWelcomeSeconds))
         if reportEveryMs != nil {
             let (points, decisions, stopped) = try await withStore(url, logger: logger, migrate: false) { store in
                 (try await store.count("SELECT count(*)::bigint FROM sweep.metrics"),
@@ -250,6 +259,8 @@ enum DispatchSimulation {
         var measured: Duration
         /// How often a running job reports a point of its curve; nil: never.
         var reportEvery: Duration?
+        /// Whether HELLOs carry session, hello and welcomed.
+        var numberedHellos = true
     }
 
     enum Phase: Sendable { case measuring, done }
@@ -265,6 +276,11 @@ enum DispatchSimulation {
         var stops = 0
         var errors = 0
         var welcomes = 0
+        /// WELCOMEs to workers already welcomed (answers to repeated HELLOs).
+        var repeatedWelcomes = 0
+        var hellosSent = 0
+        /// When the last worker was first welcomed, in seconds after the simulation began.
+        var lastWelcomeSeconds = 0.0
         var heartbeatsSent = 0
         var pointsSent = 0
         var pointsMeasured = 0
@@ -278,7 +294,8 @@ enum DispatchSimulation {
                 guard !sorted.isEmpty else { return .nan }
                 return sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1)]
             }
-            Swift.print(String(format: "welcomed %d of %d workers; heartbeats sent %d; STOPs %d; ERRORs %d", welcomes, workers, heartbeatsSent, stops, errors))
+            Swift.print(String(format: "welcomed %d of %d workers (%d WELCOMEs more, to repeated HELLOs); heartbeats sent %d; STOPs %d; ERRORs %d",
+                               welcomes, workers, repeatedWelcomes, heartbeatsSent, stops, errors))
             Swift.print(String(format: "measured %.1f s: %d ASSIGNs (%.0f/s), %d RESULTs sent (%.0f jobs/s); %d jobs recorded succeeded in all",
                                measuredSeconds, assignedMeasured, Double(assignedMeasured) / measuredSeconds,
                                resultsMeasured, Double(resultsMeasured) / measuredSeconds, coordinatorJobsRecorded))
@@ -316,6 +333,10 @@ enum DispatchSimulation {
         var freeSince: ContinuousClock.Instant?
         var running: [AttemptID: SimulatedJob] = [:]
         var nextHeartbeat: ContinuousClock.Instant
+        var welcomed = false
+        var hellos: Int64 = 0
+        var nextHello: ContinuousClock.Instant
+        var helloGap: Duration = .seconds(1)
     }
 
     /// A running job: when it ends, and its learning curve, loss = floor + scale·(step+1)^-decay
@@ -340,21 +361,31 @@ enum DispatchSimulation {
         var simulated: [SimulatedWorker] = []
         simulated.reserveCapacity(settings.workers)
         let prefix = "sim-\(getpid())"
+        var report = Report()
+        // HELLO as the Swift worker says it: numbered (protocol.md 5.2) unless told otherwise,
+        // repeated after 1 s, 2 s, 4 s ... (at most 30 s) until WELCOME.
+        func sayHello(_ index: Int, at now: ContinuousClock.Instant) throws {
+            simulated[index].hellos += 1
+            let hello = Hello(
+                worker: simulated[index].id, host: "simulated", pid: Int(getpid()), slots: 1, gpus: [], labels: [:], kernels: ["noop"], running: [],
+                numbering: settings.numberedHellos ? Hello.Numbering(session: simulated[index].id, number: simulated[index].hellos, welcomed: 0) : nil)
+            try simulated[index].socket.send(FrameCodec.encode(hello.message))
+            report.hellosSent += 1
+            simulated[index].nextHello = now + simulated[index].helloGap
+            simulated[index].helloGap = min(simulated[index].helloGap * 2, .seconds(30))
+        }
         for index in 0..<settings.workers {
             var options = SocketOptions()
             options.identity = Array("\(prefix)-\(index)".utf8)
             let socket = try ZMQSocket(context: context, kind: .dealer, options: options)
             try socket.connect(settings.endpoint)
-            let id = "\(prefix)-\(index)"
-            let hello = Hello(worker: id, host: "simulated", pid: Int(getpid()), slots: 1, gpus: [], labels: [:], kernels: ["noop"], running: [])
-            try socket.send(FrameCodec.encode(hello.message))
             // Heartbeats spread over the interval, as independent workers' would be.
             let offset = settings.heartbeat * (Double(index) / Double(settings.workers))
-            simulated.append(SimulatedWorker(socket: socket, id: id, nextHeartbeat: start + offset + settings.heartbeat))
+            simulated.append(SimulatedWorker(socket: socket, id: "\(prefix)-\(index)", nextHeartbeat: start + offset + settings.heartbeat, nextHello: start))
+            try sayHello(index, at: ContinuousClock.now)
         }
         defer { for worker in simulated { worker.socket.close() } }
 
-        var report = Report()
         let measureFrom = start + settings.warmup
         let measureUntil = measureFrom + settings.measured
         var measuring = false
@@ -372,7 +403,13 @@ enum DispatchSimulation {
                 }
                 switch message.command {
                 case .welcome:
+                    guard !simulated[index].welcomed else {
+                        report.repeatedWelcomes += 1
+                        continue
+                    }
+                    simulated[index].welcomed = true
                     report.welcomes += 1
+                    report.lastWelcomeSeconds = max(report.lastWelcomeSeconds, seconds(arrived - start))
                     if simulated[index].running.isEmpty { simulated[index].freeSince = arrived }
                 case .assign:
                     let assign = try Assign(message)
@@ -452,12 +489,21 @@ enum DispatchSimulation {
                         simulated[index].freeSince = after
                     }
                 }
+                if !simulated[index].welcomed {
+                    if after >= simulated[index].nextHello {
+                        try sayHello(index, at: after)
+                        readiness.markDue(index)
+                    }
+                    continue
+                }
                 if after >= simulated[index].nextHeartbeat {
                     let beat = WorkerHeartbeat(freeSlots: simulated[index].running.isEmpty ? 1 : 0, running: Array(simulated[index].running.keys))
                     try simulated[index].socket.send(FrameCodec.encode(beat.message))
                     readiness.markDue(index)
                     report.heartbeatsSent += 1
                     simulated[index].nextHeartbeat += settings.heartbeat
+                    // Welcomed late: the next one an interval on, not a burst to catch up.
+                    if simulated[index].nextHeartbeat <= after { simulated[index].nextHeartbeat = after + settings.heartbeat }
                 }
             }
         }
