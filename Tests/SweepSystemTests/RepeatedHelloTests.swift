@@ -45,8 +45,9 @@ extension SystemTests {
     /// The same after a coordinator restart, when the returning worker lists running attempts:
     /// the new coordinator looks them up in the database before it answers, and handles the
     /// worker's messages one at a time, so the repeats sent meanwhile wait behind the first
-    /// HELLO; without numbering each then registered the worker again (its session replaced
-    /// three times here, each time adopting the same two attempts).
+    /// HELLO; without numbering each then registered the worker again (with numbering left
+    /// out of the worker's HELLO, 2 registrations here, the second adopting the same two
+    /// attempts again).
     @Test("A worker reconnecting with running attempts to a restarted coordinator that is slow to look them up registers once")
     func repeatedHellosDuringAdoptionRegisterOnce() async throws {
         try await Cluster.run { cluster in
