@@ -65,7 +65,7 @@ extension Coordinator {
         do {
             switch message.command {
             case .hello:
-                await welcome(try Hello(message), identity: identity)
+                welcome(try Hello(message), identity: identity)
             case .heartbeat:
                 workers[workerID]?.reportedRunning = Set(try WorkerHeartbeat(message).running)
             case .started:
@@ -138,72 +138,104 @@ extension Coordinator {
         }
     }
 
-    /// Registers a worker (new or returning), adopts the attempts it still runs that are
-    /// still its own, stops the others, and answers WELCOME.
-    func welcome(_ hello: Hello, identity: [UInt8]) async {
+    /// Opens a worker's session (new or returning): the session replaces the one before at
+    /// once, holding the attempts the worker still runs, and waits for `registerJoining` to
+    /// write the worker's row, stop those attempts that are no longer its own and answer
+    /// WELCOME. Nothing here waits for the database, so the messages of other workers are
+    /// not held up while workers join, whether one or thousands at once (a start, a
+    /// coordinator restart; BENCHMARKS.md, "Workers joining at once").
+    func welcome(_ hello: Hello, identity: [UInt8]) {
         counters.hellos += 1
         guard hello.worker == String(decoding: identity, as: UTF8.self) else {
             send(ErrorReport(code: "malformed_body", detail: "HELLO 'worker' must equal the socket's routing id").message, to: identity)
             return
         }
-        // What the worker's previous session held, as it was at HELLO (the old state may change
-        // while the superseded attempts are looked up).
         let previous = workers[hello.worker]
         if let previous, hello.repeats(previous.hello) {
             // Sent before the worker saw the WELCOME to the HELLO that made its session here
             // (that WELCOME is late, or was lost with a connection): the session stands. Once
-            // registered, it is welcomed again, which the worker takes only if it has not yet.
+            // registered, it is welcomed again, which the worker takes only if it has not been
+            // yet; until then the WELCOME still to come answers both.
             counters.repeatedHellos += 1
             previous.lastHeard = ContinuousClock.now
             if previous.registered { send(welcomeMessage(answering: previous.hello), to: identity) }
             logger.debug("repeated HELLO", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.wire.hello": "\(hello.numbering?.number ?? 0)"])
             return
         }
-        let previousAssigned = previous?.assigned
         let state = WorkerState(identity: identity, hello: hello, lastHeard: ContinuousClock.now, freeSlots: hello.slots, freeGPUs: hello.gpus.count,
                                 heartbeatInterval: configuration.heartbeatInterval)
         state.reportedRunning = Set(hello.running)
-        var superseded: Set<AttemptID> = []
-        if !hello.running.isEmpty {
-            let running = hello.running.map { ($0.job, $0.attempt) }
-            let stale = (try? await bounded("looking up superseded attempts") { [store] in try await store.supersededAttempts(running) }) ?? []
-            superseded = Set(stale.map { AttemptID(job: $0.job, attempt: $0.attempt) })
-        }
         for attempt in hello.running {
-            // A superseded attempt still runs until the STOP takes effect, and holds its slots
-            // until its RESULT arrives (recorded as stale): counting them free made the
+            // Every listed attempt holds its slots until its RESULT arrives, superseded or not
+            // (a superseded one runs until the STOP takes effect): counting them free made the
             // coordinator assign jobs the worker had to hand back, over and over, for the
             // whole stop grace period (one job reached attempt 33 in the fault drill).
-            let held = previousAssigned?[attempt] ?? (slots: 1, gpus: 0)
+            let held = previous?.assigned[attempt] ?? (slots: 1, gpus: 0)
             state.assigned[attempt] = held
             state.started.insert(attempt)
             state.freeSlots -= held.slots
             state.freeGPUs -= held.gpus
-            if superseded.contains(attempt) {
-                send(StopRequest(attempt: attempt, reason: "superseded", graceMilliseconds: Int(configuration.stopGrace.milliseconds)).message, to: identity)
-                stopsSent.insert(attempt)
-            }
         }
         // Attempts assigned before a reconnect that the worker no longer lists were lost in
         // transit: the leases will expire and they will be retried. Its ready jobs were never
-        // sent: back to the queue.
+        // sent: back to the queue (`registerJoining`).
         workers[hello.worker] = state
         state.roomWatch = roomWatch
         roomWatch.workers.insert(hello.worker)
-        if let previous { await releaseReady(of: previous, why: "the worker said HELLO again") }
-        do {
-            let record = WorkerRecord(id: hello.worker, host: hello.host, slots: hello.slots, gpus: hello.gpus, labels: hello.labels, kernels: hello.kernels)
-            try await bounded("recording a worker") { [store] in try await store.registerWorker(record) }
-        } catch {
-            logger.warning("could not record a worker", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.error": "\(SweepStore.describe(error))"])
+        joining.append(JoiningWorker(hello: hello, identity: identity, state: state, previous: previous))
+        joiningSignal.yield()
+    }
+
+    /// Finishes the sessions `welcome` opened, all waiting at once: one lookup of the attempts
+    /// they list that are no longer theirs (STOP), one write of their rows, then WELCOME.
+    /// A session replaced meanwhile (the worker restarted) is left to its successor.
+    func registerJoining() async {
+        while !joining.isEmpty {
+            let batch = joining
+            joining = []
+            let running = batch.flatMap { $0.hello.running.map { ($0.job, $0.attempt) } }
+            var superseded: Set<AttemptID> = []
+            if !running.isEmpty {
+                let stale = (try? await bounded("looking up superseded attempts") { [store] in try await store.supersededAttempts(running) }) ?? []
+                superseded = Set(stale.map { AttemptID(job: $0.job, attempt: $0.attempt) })
+            }
+            for entry in batch {
+                if let previous = entry.previous { await releaseReady(of: previous, why: "the worker said HELLO again") }
+            }
+            let records = batch.map { entry in
+                WorkerRecord(id: entry.hello.worker, host: entry.hello.host, slots: entry.hello.slots, gpus: entry.hello.gpus,
+                             labels: entry.hello.labels, kernels: entry.hello.kernels)
+            }
+            do {
+                try await bounded("recording workers") { [store] in try await store.registerWorkers(records) }
+            } catch {
+                logger.warning("could not record workers", metadata: [
+                    "sweep.workers": "\(records.count)", "sweep.error": "\(SweepStore.describe(error))",
+                ])
+            }
+            for entry in batch where workers[entry.hello.worker] === entry.state {
+                for attempt in entry.hello.running where superseded.contains(attempt) && !stopsSent.contains(attempt) {
+                    send(StopRequest(attempt: attempt, reason: "not_adopted", graceMilliseconds: Int(configuration.stopGrace.milliseconds)).message, to: entry.identity)
+                    stopsSent.insert(attempt)
+                }
+                // Until its row is written the worker is given no job: each attempt records
+                // its worker's host from that row (a claim made meanwhile once recorded the
+                // coordinator's fallback host instead, in the 500-job end-to-end test).
+                entry.state.registered = true
+                entry.state.lastHeard = ContinuousClock.now
+                send(welcomeMessage(answering: entry.hello), to: entry.identity)
+                logger.info("worker joined", metadata: [
+                    "sweep.worker.id": "\(entry.hello.worker)", "sweep.worker.slots": "\(entry.hello.slots)",
+                    "sweep.worker.adopted": "\(entry.state.assigned.count)",
+                ])
+            }
+            wake()
         }
-        // Dispatch may run while the row is being written (the actor is reentrant at each
-        // await): a claim for this worker then recorded the coordinator's fallback host on its
-        // attempts instead of the worker's (seen once in the 500-job end-to-end test).
-        state.registered = true
-        send(welcomeMessage(answering: hello), to: identity)
-        wake()
-        logger.info("worker joined", metadata: ["sweep.worker.id": "\(hello.worker)", "sweep.worker.slots": "\(hello.slots)", "sweep.worker.adopted": "\(state.assigned.count)"])
+    }
+
+    /// Waits for workers to join and registers them (`registerJoining`).
+    func registrationLoop() async {
+        for await _ in joiningSignals { await registerJoining() }
     }
 
     /// WELCOME for a worker's HELLO, echoing its number when it has one.

@@ -396,7 +396,9 @@ extension Coordinator {
     /// Liveness (a worker silent for the liveness window is presumed dead) and lease renewal.
     func heartbeat(now: ContinuousClock.Instant) async {
         let window = configuration.heartbeatInterval * configuration.liveness
-        for (id, worker) in workers where now - worker.lastHeard > window {
+        // A session not yet registered waits for this coordinator, not the other way round:
+        // its worker sends nothing but HELLO until WELCOME (its silence is counted from then).
+        for (id, worker) in workers where worker.registered && now - worker.lastHeard > window {
             workers.removeValue(forKey: id)
             counters.workersPresumedDead += 1
             await releaseReady(of: worker, why: "the worker is presumed dead")

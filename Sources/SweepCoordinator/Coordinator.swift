@@ -89,6 +89,20 @@ public actor Coordinator: Service {
     let authentication: ZAPHandler?
 
     var workers: [String: WorkerState] = [:]
+    /// Sessions opened by HELLO and not yet registered (`registerJoining`).
+    var joining: [JoiningWorker] = []
+    /// Wakes `registrationLoop` when `joining` has entries.
+    let joiningSignal: AsyncStream<Void>.Continuation
+    let joiningSignals: AsyncStream<Void>
+
+    /// A session waiting for registration: the HELLO, the session it opened and the one it
+    /// replaced.
+    struct JoiningWorker {
+        let hello: Hello
+        let identity: [UInt8]
+        let state: WorkerState
+        let previous: WorkerState?
+    }
     var specs: [Int64: SweepSpec] = [:]
     /// The sweep of each job assigned or reporting (until its result is recorded).
     var jobSweeps: [Int64: Int64] = [:]
@@ -212,6 +226,7 @@ public actor Coordinator: Service {
     public init(configuration: CoordinatorConfiguration, store: SweepStore, logger: Logger) throws {
         self.configuration = configuration
         self.store = store
+        (joiningSignals, joiningSignal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         var logger = logger
         logger[metadataKey: "sweep.coordinator.id"] = "\(configuration.coordinatorID)"
         self.logger = logger
@@ -250,6 +265,7 @@ public actor Coordinator: Service {
         // one round to the next instead of hopping to the global pool and back on every call.
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.receiveLoop() }
+            group.addTask { await self.registrationLoop() }
             group.addTask { await self.listenForJobs() }
             group.addTask { await self.hotLoop() }
             group.addTask { await self.tickerLoop() }

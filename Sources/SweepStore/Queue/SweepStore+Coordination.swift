@@ -98,6 +98,27 @@ extension SweepStore {
             """, logger: logger)
     }
 
+    /// `registerWorker` for many workers in one statement (workers joining together: a start, a
+    /// coordinator restart). A worker listed twice is recorded as its last entry says.
+    public func registerWorkers(_ workers: [WorkerRecord]) async throws {
+        var latest: [String: WorkerRecord] = [:]
+        for worker in workers { latest[worker.id] = worker }
+        guard !latest.isEmpty else { return }
+        let rows = ParamValue.array(latest.values.map { worker in
+            .object([
+                "id": .string(worker.id), "host": .string(worker.host), "slots": .int(Int64(worker.slots)), "gpus": .int(Int64(worker.gpus.count)),
+                "labels": .object(worker.labels.mapValues { .string($0) }), "kernels": .array(worker.kernels.map { .string($0) }),
+            ])
+        }).canonicalJSON
+        try await client.query("""
+            INSERT INTO sweep.workers (id, host, slots, gpus, labels, kernels, state, started_at, last_seen_at)
+            SELECT w.id, w.host, w.slots, w.gpus, w.labels, ARRAY(SELECT jsonb_array_elements_text(w.kernels)), 'alive', now(), now()
+            FROM jsonb_to_recordset(\(rows)::jsonb) AS w(id text, host text, slots integer, gpus integer, labels jsonb, kernels jsonb)
+            ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, slots = EXCLUDED.slots, gpus = EXCLUDED.gpus,
+                labels = EXCLUDED.labels, kernels = EXCLUDED.kernels, state = 'alive', last_seen_at = now()
+            """, logger: logger)
+    }
+
     /// Marks a worker draining or gone.
     public func setWorkerState(_ worker: String, to state: String) async throws {
         try await client.query("UPDATE sweep.workers SET state = \(state), last_seen_at = now() WHERE id = \(worker)", logger: logger)
