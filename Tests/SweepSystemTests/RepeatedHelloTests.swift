@@ -21,6 +21,8 @@ extension SystemTests {
                 try cluster.startWorker("slow-welcome", slots: 2, extraArguments: ["--metrics-bind", "127.0.0.1:\(workerMetricsPort)"])
                 // HELLOs at 0, 1 and 3 s wait behind the lock.
                 try await Task.sleep(for: .seconds(4))
+                let waiting = try Self.samples(in: try HTTPClient.request(port: metricsPort, path: "/metrics").body)
+                #expect(waiting["sweep_coordinator_workers_joining"] == 1 && waiting["sweep_coordinator_workers"] == 1)
                 _ = try await connection.query("COMMIT", logger: Cluster.logger)
             }
             try await cluster.waitUntil("the worker has joined", timeout: .seconds(20), poll: .milliseconds(200)) {
@@ -34,6 +36,7 @@ extension SystemTests {
             #expect((samples["sweep_coordinator_hellos_total"] ?? 0) >= 2, "the test did not make the worker repeat its HELLO")
             #expect(samples["sweep_coordinator_hellos_repeated_total"] == (samples["sweep_coordinator_hellos_total"] ?? 0) - 1)
             #expect(worker["sweep_worker_welcomes_total"] == 1)
+            #expect(samples["sweep_coordinator_workers_joining"] == 0)
             let joined = coordinator.logTail(bytes: 1 << 20).components(separatedBy: "worker joined").count - 1
             #expect(joined == 1, "\(coordinator.logTail())")
             #expect(try await cluster.scalar("SELECT count(*)::bigint FROM sweep.attempts WHERE worker LIKE '%slow-welcome%' AND outcome IS DISTINCT FROM 'succeeded'", as: Int64.self) == 0)

@@ -43,6 +43,7 @@ public enum CoordinatorMetrics {
                 by: "call", Dictionary(counters.databaseCalls.map { (Coordinator.callLabel($0.key), $0.value) }, uniquingKeysWith: +)),
             metrics.gauge("workers", "Workers connected now.", Double(snapshot.workers)),
             metrics.gauge("workers_draining", "Connected workers that are draining.", Double(snapshot.drainingWorkers)),
+            metrics.gauge("workers_joining", "Connected workers whose HELLO is not answered yet: their registration waits for the database.", Double(snapshot.joiningWorkers)),
             metrics.gauge("slots", "Slots of the connected workers.", Double(snapshot.slots)),
             metrics.gauge("free_slots", "Free slots of the connected workers.", Double(snapshot.freeSlots)),
             metrics.gauge("gpus", "GPUs of the connected workers.", Double(snapshot.gpus)),

@@ -14,6 +14,9 @@ public struct MonitoringSnapshot: Sendable {
     /// Workers connected now (said HELLO and not presumed dead or gone), and those draining.
     public var workers = 0
     public var drainingWorkers = 0
+    /// Of `workers`, those whose HELLO is not answered yet (their registration is waiting for
+    /// the database).
+    public var joiningWorkers = 0
     /// Their slots and GPUs, in all and free.
     public var slots = 0
     public var freeSlots = 0
@@ -48,6 +51,7 @@ extension Coordinator {
         for worker in workers.values {
             snapshot.workers += 1
             if worker.draining { snapshot.drainingWorkers += 1 }
+            if !worker.registered { snapshot.joiningWorkers += 1 }
             snapshot.slots += worker.hello.slots
             snapshot.freeSlots += worker.freeSlots
             snapshot.gpus += worker.hello.gpus.count
