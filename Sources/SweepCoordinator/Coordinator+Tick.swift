@@ -419,10 +419,10 @@ extension Coordinator {
     /// Sends STOP for attempts the database no longer gives to their worker (cancelled, or
     /// taken over after an expired lease).
     func stopSupersededAttempts() async {
-        var owners: [AttemptID: [UInt8]] = [:]
+        var owners: [AttemptID: WorkerState] = [:]
         var ready: Set<AttemptID> = []
         for worker in workers.values {
-            for attempt in worker.assigned.keys where !stopsSent.contains(attempt) { owners[attempt] = worker.identity }
+            for attempt in worker.assigned.keys where !stopsSent.contains(attempt) { owners[attempt] = worker }
             for job in worker.ready { ready.insert(job.assign.attempt) }
         }
         guard !owners.isEmpty || !ready.isEmpty else { return }
@@ -432,7 +432,12 @@ extension Coordinator {
         dropSupersededReady(Set(superseded.map { AttemptID(job: $0.job, attempt: $0.attempt) }).intersection(ready))
         for entry in superseded {
             let attempt = AttemptID(job: entry.job, attempt: entry.attempt)
-            guard let identity = owners[attempt] else { continue }
+            // Only if still held by the same session: a RESULT that came (and was written)
+            // while the lookup ran has ended the attempt, and a STOP would be for nothing (a
+            // likely cause of 8 STOPs seen once in a 30 s `sweep bench dispatch` in which
+            // nothing was cancelled or stopped early).
+            guard let owner = owners[attempt], workers[owner.hello.worker] === owner, owner.assigned[attempt] != nil, !stopsSent.contains(attempt) else { continue }
+            let identity = owner.identity
             let reason = entry.state == .cancelled ? "cancelled" : "superseded (\(entry.state.rawValue))"
             send(StopRequest(attempt: attempt, reason: reason, graceMilliseconds: Int(configuration.stopGrace.milliseconds)).message, to: identity)
             stopsSent.insert(attempt)

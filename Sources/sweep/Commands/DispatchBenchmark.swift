@@ -274,6 +274,9 @@ enum DispatchSimulation {
         var resultsSent = 0
         var resultsMeasured = 0
         var stops = 0
+        /// STOPs by reason, and those for attempts the simulated worker no longer ran.
+        var stopReasons: [String: Int] = [:]
+        var stopsForEnded = 0
         var errors = 0
         var welcomes = 0
         /// WELCOMEs to workers already welcomed (answers to repeated HELLOs).
@@ -296,6 +299,10 @@ enum DispatchSimulation {
             }
             Swift.print(String(format: "welcomed %d of %d workers (%d WELCOMEs more, to repeated HELLOs); heartbeats sent %d; STOPs %d; ERRORs %d",
                                welcomes, workers, repeatedWelcomes, heartbeatsSent, stops, errors))
+            if stops > 0 {
+                let reasons = stopReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                Swift.print("STOP reasons: \(reasons); \(stopsForEnded) for attempts that had already ended")
+            }
             Swift.print(String(format: "measured %.1f s: %d ASSIGNs (%.0f/s), %d RESULTs sent (%.0f jobs/s); %d jobs recorded succeeded in all",
                                measuredSeconds, assignedMeasured, Double(assignedMeasured) / measuredSeconds,
                                resultsMeasured, Double(resultsMeasured) / measuredSeconds, coordinatorJobsRecorded))
@@ -431,6 +438,8 @@ enum DispatchSimulation {
                     report.stops += 1
                     // A real worker ends the job and reports it stopped; the slot is then free.
                     let stop = try StopRequest(message)
+                    report.stopReasons[stop.reason, default: 0] += 1
+                    if simulated[index].running[stop.attempt] == nil { report.stopsForEnded += 1 }
                     if simulated[index].running.removeValue(forKey: stop.attempt) != nil {
                         simulated[index].seq += 1
                         let result = AttemptResult(seq: simulated[index].seq, attempt: stop.attempt, outcome: .stopped, exitStatus: nil,
