@@ -104,7 +104,7 @@ extension Coordinator {
                 }
                 let report = AttemptReport(
                     job: result.attempt.job, attempt: result.attempt.attempt, outcome: outcome, finalMetrics: result.finalMetrics,
-                    end: AttemptEnd(exitStatus: result.exitStatus, error: result.error, logTail: result.logTail),
+                    end: AttemptEnd(exitStatus: result.exitStatus, error: result.error, logTail: result.logTail, runMilliseconds: result.runMilliseconds),
                     stopReason: stopsSent.contains(result.attempt) ? stopReasons[result.attempt] ?? "stopped by the coordinator" : nil)
                 pendingReports.append((identity, result.seq, report))
                 unrecordedResults[result.attempt] = ContinuousClock.now

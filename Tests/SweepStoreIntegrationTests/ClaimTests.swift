@@ -168,4 +168,33 @@ struct ClaimTests {
             #expect(try await store.jobRow(claimed[1].job.id).state == .succeeded)
         }
     }
+
+    @Test("A job whose STARTED was never recorded starts its worker's run time before its end, by every path that records an end")
+    func runTimeGivesTheStart() async throws {
+        try await TestDatabase.withStore { store in
+            let sweep = try await store.submit("durations", SweepYAML.grid(values: [1, 2, 3, 4, 5]))
+            let jobs = try await store.claimJobs(forSlots: ["w1", "w1", "w1", "w1", "w1"], labels: [:], host: "node-1", leaseDuration: .seconds(60)).map(\.job)
+            #expect(jobs.map(\.id) == sweep.jobIDs)
+            func duration(_ job: Int64) async throws -> Double? {
+                try await store.scalar("SELECT extract(epoch FROM finished_at - started_at)::float8 FROM sweep.jobs WHERE id = \(job)", as: Double.self)
+            }
+            // Successes in one statement (alone, and with a claim), a stop: each 1.5 s by its worker.
+            let run = AttemptEnd(runMilliseconds: 1_500)
+            #expect(try await store.record([AttemptReport(job: jobs[0].id, attempt: 1, outcome: .succeeded, end: run)]) == [.applied])
+            let both = try await store.record([AttemptReport(job: jobs[1].id, attempt: 1, outcome: .succeeded, end: run)],
+                                              andClaimForSlots: ["w1"], labels: [:], host: "node-1", leaseDuration: .seconds(60))
+            #expect(both.outcomes == [.applied])
+            #expect(try await store.record([AttemptReport(job: jobs[2].id, attempt: 1, outcome: .stopped, end: run, stopReason: "early stop")]) == [.applied])
+            for job in jobs.prefix(3) { #expect(try await duration(job.id) == 1.5) }
+            // No run time: the start is the end, as before.
+            #expect(try await store.record([AttemptReport(job: jobs[3].id, attempt: 1, outcome: .succeeded)]) == [.applied])
+            #expect(try await duration(jobs[3].id) == 0)
+            // A STARTED recorded in time keeps its start, whatever the run time says.
+            #expect(try await store.markRunning(job: jobs[4].id, attempt: 1) == .applied)
+            try await store.execute("UPDATE sweep.jobs SET started_at = now() - interval '10 seconds' WHERE id = \(jobs[4].id)")
+            #expect(try await store.record([AttemptReport(job: jobs[4].id, attempt: 1, outcome: .succeeded, end: run)]) == [.applied])
+            let kept = try #require(try await duration(jobs[4].id))
+            #expect(kept >= 10 && kept < 11, "\(kept) s")
+        }
+    }
 }

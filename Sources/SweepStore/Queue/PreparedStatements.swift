@@ -62,10 +62,12 @@ struct RecordSuccessesStatement: PostgresPreparedStatement {
     static func ctes(_ p: (Int) -> String) -> String {
         """
         input AS (
-            SELECT * FROM unnest(\(p(1))::bigint[], \(p(2))::integer[], \(p(3))::text[], \(p(4))::integer[], \(p(5))::text[])
-                AS t(job, attempt, metrics, exit_status, log_tail)
+            SELECT * FROM unnest(\(p(1))::bigint[], \(p(2))::integer[], \(p(3))::text[], \(p(4))::integer[], \(p(5))::text[], \(p(6))::bigint[])
+                AS t(job, attempt, metrics, exit_status, log_tail, run_ms)
         ), changed AS (
-            UPDATE sweep.jobs j SET state = 'succeeded', started_at = coalesce(j.started_at, now()), finished_at = now(),
+            -- A job whose start was not recorded started its worker's run time before its end.
+            UPDATE sweep.jobs j SET state = 'succeeded', started_at = coalesce(j.started_at, now() - input.run_ms * interval '1 millisecond'),
+                finished_at = now(),
                 final_metrics = input.metrics::jsonb, lease_owner = NULL, lease_expires_at = NULL
             FROM input
             WHERE j.id = input.job AND j.attempt = input.attempt AND j.state::text IN ('leased', 'running')
@@ -85,9 +87,11 @@ struct RecordSuccessesStatement: PostgresPreparedStatement {
     var metrics: [String]
     var exitStatuses: [Int32]
     var logTails: [String]
+    /// The workers' run times in milliseconds, 0 where not known.
+    var runMilliseconds: [Int64]
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 5)
+        var bindings = PostgresBindings(capacity: 6)
         appendBindings(to: &bindings)
         return bindings
     }
@@ -98,6 +102,7 @@ struct RecordSuccessesStatement: PostgresPreparedStatement {
         bindings.append(metrics)
         bindings.append(exitStatuses)
         bindings.append(logTails)
+        bindings.append(runMilliseconds)
     }
 
     func decodeRow(_ row: PostgresRow) throws -> Row {
@@ -113,7 +118,7 @@ struct RecordSuccessesStatement: PostgresPreparedStatement {
 struct RecordAndClaimStatement: PostgresPreparedStatement {
     static let sql = """
         WITH \(RecordSuccessesStatement.ctes { "$\($0)" }),
-        claimed AS (SELECT * FROM \(ClaimForSlotsStatement.call { "$\($0 + 5)" }))
+        claimed AS (SELECT * FROM \(ClaimForSlotsStatement.call { "$\($0 + 6)" }))
         SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus FROM (
             SELECT lease_owner, id, sweep_id, attempt, params, seed, rung, config_hash, slots, gpus, priority FROM claimed
             UNION ALL
@@ -127,7 +132,7 @@ struct RecordAndClaimStatement: PostgresPreparedStatement {
     var claim: ClaimForSlotsStatement
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 10)
+        var bindings = PostgresBindings(capacity: 11)
         record.appendBindings(to: &bindings)
         claim.appendBindings(to: &bindings)
         return bindings

@@ -190,7 +190,8 @@ extension SweepStore {
             attempts: successes.map { Int32(reports[$0].attempt) },
             metrics: successes.map { ParamValue.object(reports[$0].finalMetrics.mapValues { $0.isFinite ? .double($0) : .null }).canonicalJSON },
             exitStatuses: successes.map { Int32(truncatingIfNeeded: reports[$0].end.exitStatus ?? 0) },
-            logTails: successes.map { reports[$0].end.logTail ?? "" }))
+            logTails: successes.map { reports[$0].end.logTail ?? "" },
+            runMilliseconds: successes.map { max(0, reports[$0].end.runMilliseconds ?? 0) }))
     }
 
     /// A success the statement did not apply was superseded (fenced out) or already recorded.

@@ -20,9 +20,14 @@ public struct AttemptEnd: Sendable, Hashable {
     public var error: String?
     /// The last lines of output, bounded by the worker.
     public var logTail: String?
+    /// How long it ran by its worker's clock, in milliseconds, when the worker said. A job
+    /// whose start was not recorded before its end (its STARTED came with its RESULT, or not
+    /// at all) is given the start its end minus this, instead of a duration of zero.
+    public var runMilliseconds: Int64?
 
     /// Creates an attempt end.
-    public init(exitStatus: Int? = nil, error: String? = nil, logTail: String? = nil) {
+    public init(exitStatus: Int? = nil, error: String? = nil, logTail: String? = nil, runMilliseconds: Int64? = nil) {
+        self.runMilliseconds = runMilliseconds
         self.exitStatus = exitStatus
         self.error = error
         self.logTail = logTail
@@ -41,7 +46,7 @@ extension SweepStore {
         let metrics = ParamValue.object(finalMetrics.mapValues { $0.isFinite ? .double($0) : .null }).canonicalJSON
         return try await report(
             job: job, attempt: attempt, from: [.leased, .running],
-            set: "state = 'succeeded', started_at = coalesce(j.started_at, now()), finished_at = now(), final_metrics = input.payload::jsonb",
+            set: "state = 'succeeded', started_at = coalesce(j.started_at, now() - input.run), finished_at = now(), final_metrics = input.payload::jsonb",
             payload: metrics, attemptOutcome: "succeeded", end: end)
     }
 
@@ -49,7 +54,7 @@ extension SweepStore {
     public func stop(job: Int64, attempt: Int, reason: String, end: AttemptEnd = AttemptEnd()) async throws -> ReportOutcome {
         try await report(
             job: job, attempt: attempt, from: [.leased, .running],
-            set: "state = 'stopped', started_at = coalesce(j.started_at, now()), finished_at = now(), stop_reason = input.payload",
+            set: "state = 'stopped', started_at = coalesce(j.started_at, now() - input.run), finished_at = now(), stop_reason = input.payload",
             payload: reason, attemptOutcome: "stopped", end: end)
     }
 
@@ -90,7 +95,7 @@ extension SweepStore {
         let lease = assignments.hasPrefix("state = 'running'") ? "" : ", lease_owner = NULL, lease_expires_at = NULL"
         let exitStatus = end.exitStatus.map(Int32.init(truncatingIfNeeded:))
         let query: PostgresQuery = """
-            WITH input AS (SELECT \(payload)::text AS payload),
+            WITH input AS (SELECT \(payload)::text AS payload, coalesce(\(end.runMilliseconds)::bigint, 0) * interval '1 millisecond' AS run),
             changed AS (
                 UPDATE sweep.jobs j SET \(unescaped: assignments)\(unescaped: lease)
                 FROM input

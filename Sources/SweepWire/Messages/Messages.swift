@@ -342,8 +342,13 @@ public struct AttemptResult: Sendable, Equatable {
     public var error: String?
     public var logTail: String?
     public var finalMetrics: [String: Double]
+    /// How long the attempt ran, by the worker's clock, from taking the ASSIGN to its end
+    /// (`run_ms`; absent from workers that do not measure it).
+    public var runMilliseconds: Int64?
 
-    public init(seq: Int64, attempt: AttemptID, outcome: Outcome, exitStatus: Int?, error: String?, logTail: String?, finalMetrics: [String: Double]) {
+    public init(seq: Int64, attempt: AttemptID, outcome: Outcome, exitStatus: Int?, error: String?, logTail: String?, finalMetrics: [String: Double],
+                runMilliseconds: Int64? = nil) {
+        self.runMilliseconds = runMilliseconds
         self.seq = seq
         self.attempt = attempt
         self.outcome = outcome
@@ -361,6 +366,7 @@ public struct AttemptResult: Sendable, Equatable {
         if let exitStatus { body["exit_status"] = .int(Int64(exitStatus)) }
         if let error { body["error"] = .string(error) }
         if let logTail { body["log_tail"] = .string(logTail) }
+        if let runMilliseconds { body["run_ms"] = .int(runMilliseconds) }
         return WireMessage(.result, body)
     }
 
@@ -376,6 +382,13 @@ public struct AttemptResult: Sendable, Equatable {
         logTail = message.body["log_tail"]?.stringValue
         guard case .object(let final)? = message.body["final"] ?? .object([:]) else { throw .malformedBody("'final' of RESULT must be an object") }
         finalMetrics = final.compactMapValues(\.numberValue)
+        if message.body["run_ms"] != nil {
+            let run = try message.integer("run_ms")
+            guard run >= 0 else { throw .malformedBody("'run_ms' of RESULT must not be negative") }
+            runMilliseconds = run
+        } else {
+            runMilliseconds = nil
+        }
     }
 }
 
