@@ -137,10 +137,16 @@ extension Coordinator {
         await handBack(released)
     }
 
-    /// Releases claimed attempts that were never sent: queued again, no failure counted.
+    /// Returns claimed attempts that were never sent to the queue, in one statement: no
+    /// failure counted and no attempt number used up (`SweepStore.unclaim`).
     private func handBack(_ attempts: [AttemptID]) async {
-        for attempt in attempts {
-            _ = try? await bounded("handing back a job") { [store] in try await store.release(job: attempt.job, attempt: attempt.attempt) }
+        guard !attempts.isEmpty else { return }
+        let pairs = attempts.map { ($0.job, $0.attempt) }
+        do {
+            _ = try await bounded("handing back jobs") { [store] in try await store.unclaim(pairs) }
+        } catch {
+            // Their leases expire and they are retried (a failure counted each).
+            logger.warning("could not hand back jobs", metadata: ["sweep.jobs": "\(attempts.count)", "sweep.error": "\(SweepStore.describe(error))"])
         }
         counters.readyReleased += attempts.count
         wantDispatch = true

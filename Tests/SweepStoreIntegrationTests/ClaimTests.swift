@@ -197,4 +197,32 @@ struct ClaimTests {
             #expect(kept >= 10 && kept < 11, "\(kept) s")
         }
     }
+
+    @Test("unclaim queues jobs claimed ahead and never sent again, with their attempt numbers and rows undone; other jobs are left alone")
+    func unclaimUndoesClaims() async throws {
+        try await TestDatabase.withStore { store in
+            let sweep = try await store.submit("unclaim", SweepYAML.grid(values: [1, 2, 3, 4]))
+            let jobs = try await store.claimJobs(forSlots: ["w1", "w1", "w1", "w1"], labels: [:], host: "node-1", leaseDuration: .seconds(60)).map(\.job)
+            #expect(jobs.map(\.id) == sweep.jobIDs && jobs.allSatisfy { $0.attempt == 1 })
+            // jobs[2] ended meanwhile; jobs[3] is asked for under a wrong attempt number.
+            #expect(try await store.record([AttemptReport(job: jobs[2].id, attempt: 1, outcome: .succeeded)]) == [.applied])
+            let undone = try await store.unclaim([(jobs[0].id, 1), (jobs[1].id, 1), (jobs[2].id, 1), (jobs[3].id, 2)])
+            #expect(undone == 2)
+            for job in jobs.prefix(2) {
+                let row = try await store.jobRow(job.id)
+                #expect(row.state == .queued && row.attempt == 0 && row.leaseOwner == nil)
+                #expect(try await store.attemptRows(job.id).isEmpty)
+            }
+            #expect(try await store.jobRow(jobs[2].id).state == .succeeded)
+            #expect(try await store.attemptRows(jobs[2].id).count == 1)
+            #expect(try await store.jobRow(jobs[3].id).state == .leased)
+            #expect(try await store.attemptRows(jobs[3].id).count == 1)
+            // Claimed again, they are attempt 1 again, with a row of their own.
+            let again = try await store.claimJobs(forSlots: ["w2", "w2"], labels: [:], host: "node-2", leaseDuration: .seconds(60)).map(\.job)
+            #expect(Set(again.map(\.id)) == Set(jobs.prefix(2).map(\.id)) && again.allSatisfy { $0.attempt == 1 })
+            #expect(try await store.attemptRows(jobs[0].id).map(\.worker) == ["w2"])
+            #expect(try await store.unclaim([]) == 0)
+        }
+    }
 }
+

@@ -157,7 +157,11 @@ extension SystemTests {
             }
             let attempt = try #require(given, "the idle worker got no job within 2 s while ready jobs waited for the busy one")
             idle.holding.insert(attempt)
-            #expect(try await cluster.attempts(of: "busy", outcome: "released") >= 1, "the ready job went back as released")
+            // It went back unclaimed: the idle worker has it as attempt 1, and the busy worker
+            // never had an attempt of it.
+            #expect(attempt.attempt == 1, "the ready job's attempt number was used up: \(attempt)")
+            #expect(try await cluster.attempts(ofJob: attempt.job).map(\.worker) == ["idle"])
+            #expect(try await cluster.attempts(of: "busy", outcome: "released") == 0)
 
             // Both workers run what they are sent until every job has succeeded (the last ready
             // job goes to whichever slot frees first), then leave.
@@ -215,13 +219,18 @@ extension SystemTests {
             worker.holding.insert(try Assign(refill).attempt)
             #expect(worker.holding.count == worker.slots)
 
-            // DRAIN: the ready jobs go back to the queue, released and not failed.
+            // DRAIN: the ready jobs go back to the queue unclaimed: no failure, no attempt left behind.
+            let readyCount = try await cluster.openAttempts(of: "quick") - Int64(worker.holding.count)
+            let rowsBefore = try #require(try await cluster.scalar("SELECT count(*)::bigint FROM sweep.attempts WHERE worker = 'quick'", as: Int64.self))
+            #expect(readyCount >= 1, "no job was kept ready when the worker drained")
             worker.raw.send(WireMessage(.drain))
             try await cluster.waitUntil("the ready jobs are handed back", timeout: .seconds(10)) {
                 worker.heartbeat()
                 return try await cluster.openAttempts(of: "quick") == Int64(worker.holding.count)
             }
-            #expect(try await cluster.attempts(of: "quick", outcome: "released") >= 1, "ready jobs handed back as released")
+            #expect(try await cluster.attempts(of: "quick", outcome: "released") == 0)
+            #expect(try await cluster.scalar("SELECT count(*)::bigint FROM sweep.attempts WHERE worker = 'quick'", as: Int64.self) == rowsBefore - readyCount,
+                    "the ready jobs' attempts are undone")
             for attempt in worker.holding { worker.succeed(attempt) }
             worker.raw.send(WireMessage(.bye))
 
@@ -330,7 +339,10 @@ extension SystemTests {
                 try await cluster.openAttempts(of: "doomed") == 0
             }
             #expect(try await cluster.attempts(of: "doomed", outcome: "expired") == Int64(worker.slots), "the attempts it held expire (counted as failures)")
-            #expect(try await cluster.attempts(of: "doomed", outcome: "released") >= 1, "the ready ones are handed back unfailed")
+            // The ready ones went back unclaimed: besides its successes, only the held ones' attempts remain.
+            #expect(try await cluster.scalar("""
+                SELECT count(*)::bigint FROM sweep.attempts WHERE worker = 'doomed' AND outcome IS DISTINCT FROM 'succeeded' AND outcome IS DISTINCT FROM 'expired'
+                """, as: Int64.self) == 0, "the ready ones are handed back without an attempt")
             #expect(try await cluster.attempts(of: "doomed", outcome: "failed") == 0)
 
             try cluster.startWorker("rescuer", slots: 4)

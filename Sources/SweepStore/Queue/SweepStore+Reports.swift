@@ -58,6 +58,34 @@ extension SweepStore {
             payload: reason, attemptOutcome: "stopped", end: end)
     }
 
+    /// Undoes claims whose ASSIGN never went out (jobs a coordinator claimed ahead for a
+    /// worker and kept), in one statement: each job still leased under that attempt is queued
+    /// again with its attempt number back where it was, and the attempt's row is deleted, so
+    /// that `attempts` counts only attempts a worker was given. Safe because no worker ever
+    /// heard of these attempt numbers. Returns how many were undone; the others (ended,
+    /// cancelled, superseded meanwhile) are left as they are.
+    @discardableResult
+    public func unclaim(_ attempts: [(job: Int64, attempt: Int)]) async throws -> Int {
+        guard !attempts.isEmpty else { return 0 }
+        let jobs = attempts.map(\.job), numbers = attempts.map { Int32($0.attempt) }
+        let rows = try await client.query("""
+            WITH input AS (
+                SELECT * FROM unnest(\(jobs)::bigint[], \(numbers)::integer[]) AS t(job, attempt)
+            ), changed AS (
+                UPDATE sweep.jobs j SET state = 'queued', attempt = j.attempt - 1, lease_owner = NULL, lease_expires_at = NULL,
+                    scheduled_at = now()
+                FROM input
+                WHERE j.id = input.job AND j.attempt = input.attempt AND j.state = 'leased'
+                RETURNING j.id, input.attempt
+            ), gone AS (
+                DELETE FROM sweep.attempts a USING changed
+                WHERE a.job_id = changed.id AND a.attempt = changed.attempt
+            )
+            SELECT count(*)::bigint FROM changed
+            """, logger: logger)
+        return Int(try await rows.first(as: Int64.self) ?? 0)
+    }
+
     /// The worker hands the job back unused (graceful shutdown): queued again at once, no
     /// failure counted.
     public func release(job: Int64, attempt: Int) async throws -> ReportOutcome {
