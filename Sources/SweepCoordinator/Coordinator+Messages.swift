@@ -199,9 +199,7 @@ extension Coordinator {
                 let stale = (try? await bounded("looking up superseded attempts") { [store] in try await store.supersededAttempts(running) }) ?? []
                 superseded = Set(stale.map { AttemptID(job: $0.job, attempt: $0.attempt) })
             }
-            for entry in batch {
-                if let previous = entry.previous { await releaseReady(of: previous, why: "the worker said HELLO again") }
-            }
+            await releaseReady(of: batch.compactMap(\.previous), why: "the worker said HELLO again")
             let records = batch.map { entry in
                 WorkerRecord(id: entry.hello.worker, host: entry.hello.host, slots: entry.hello.slots, gpus: entry.hello.gpus,
                              labels: entry.hello.labels, kernels: entry.hello.kernels)

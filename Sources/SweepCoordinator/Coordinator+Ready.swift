@@ -88,13 +88,20 @@ extension Coordinator {
 
     /// Hands the ready jobs of `worker` back to the queue.
     func releaseReady(of worker: WorkerState, why: String) async {
-        guard !worker.ready.isEmpty else { return }
-        let jobs = worker.ready
-        worker.ready = []
-        await handBack(jobs.map(\.assign.attempt))
-        logger.debug("handed back ready jobs", metadata: [
-            "sweep.worker.id": "\(worker.hello.worker)", "sweep.ready.jobs": "\(jobs.count)", "sweep.ready.why": "\(why)",
-        ])
+        await releaseReady(of: [worker], why: why)
+    }
+
+    /// Hands the ready jobs of these workers back to the queue, all in one statement.
+    func releaseReady(of holders: [WorkerState], why: String) async {
+        var attempts: [AttemptID] = []
+        for worker in holders where !worker.ready.isEmpty {
+            attempts += worker.ready.map(\.assign.attempt)
+            logger.debug("handing back ready jobs", metadata: [
+                "sweep.worker.id": "\(worker.hello.worker)", "sweep.ready.jobs": "\(worker.ready.count)", "sweep.ready.why": "\(why)",
+            ])
+            worker.ready = []
+        }
+        await handBack(attempts)
     }
 
     /// How long a ready job may wait for a slot of `worker`: `readyHoldLimit`, or four of the

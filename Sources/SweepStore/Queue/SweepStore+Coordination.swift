@@ -89,13 +89,7 @@ extension SweepStore {
 
     /// Records a worker's arrival (or return).
     public func registerWorker(_ worker: WorkerRecord) async throws {
-        let labels = ParamValue.object(worker.labels.mapValues { .string($0) }).canonicalJSON
-        try await client.query("""
-            INSERT INTO sweep.workers (id, host, slots, gpus, labels, kernels, state, started_at, last_seen_at)
-            VALUES (\(worker.id), \(worker.host), \(worker.slots), \(worker.gpus.count), \(labels)::jsonb, \(worker.kernels)::text[], 'alive', now(), now())
-            ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, slots = EXCLUDED.slots, gpus = EXCLUDED.gpus,
-                labels = EXCLUDED.labels, kernels = EXCLUDED.kernels, state = 'alive', last_seen_at = now()
-            """, logger: logger)
+        try await registerWorkers([worker])
     }
 
     /// `registerWorker` for many workers in one statement (workers joining together: a start, a

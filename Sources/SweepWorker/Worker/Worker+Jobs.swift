@@ -212,7 +212,7 @@ extension Worker {
         let sequence = sendReliable {
             AttemptResult(seq: $0, attempt: id, outcome: outcome, exitStatus: exitStatus, error: error,
                           logTail: tail.isEmpty ? nil : tail, finalMetrics: attempt.finalValues,
-                          runMilliseconds: took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000).message
+                          runMilliseconds: took.milliseconds).message
         }
         if unacknowledged[sequence] != nil { unreportedEnds[sequence] = id }
     }
