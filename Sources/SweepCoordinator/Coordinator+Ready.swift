@@ -13,7 +13,9 @@ import SweepWire
 /// Only single-slot jobs without GPUs are kept ready, only for a worker whose recent jobs took
 /// less than `readyJobsBelow` from ASSIGN to RESULT (2 s by default: for longer jobs the few
 /// milliseconds of a claim are nothing, and a job held behind a long one waits long), at most
-/// `readyJobsPerSlot` per slot (two by default), and none is kept longer than its hold limit
+/// `readyJobsPerSlot` per slot (two by default; for jobs so short that two make less than
+/// `readyWorkPerSlot`, 20 ms, of work, as many as make it up, at most `maxReadyJobsPerSlot`,
+/// eight: larger and fewer claims), and none is kept longer than its hold limit
 /// (`readyHoldLimit`, or four of the worker's recent job times if longer): older ones go back
 /// to the queue. When the queue runs dry while workers have free slots, the ready jobs held
 /// for other workers go back to the queue too, so that the free slots get them instead of
@@ -33,7 +35,22 @@ extension Coordinator {
     func readyRoom(_ worker: WorkerState) -> Int {
         guard configuration.readyJobsBelow > .zero, !worker.draining, !stopping,
               let recent = worker.recentJobTime, recent < configuration.readyJobsBelow else { return 0 }
-        return max(0, configuration.readyJobsPerSlot * worker.hello.slots - worker.ready.count)
+        let perSlot = Self.readyJobsPerSlot(recentJobTime: recent, configuration: configuration)
+        return max(0, perSlot * worker.hello.slots - worker.ready.count)
+    }
+
+    /// Ready jobs per slot for a worker whose recent jobs took `recentJobTime`:
+    /// `readyJobsPerSlot`, or for jobs so short that those make less than `readyWorkPerSlot`
+    /// of work, as many as make it up, at most `maxReadyJobsPerSlot` (never fewer than
+    /// `readyJobsPerSlot`; zero stays zero: ready jobs off).
+    static func readyJobsPerSlot(recentJobTime: Duration, configuration: CoordinatorConfiguration) -> Int {
+        let floor = configuration.readyJobsPerSlot
+        let ceiling = max(floor, configuration.maxReadyJobsPerSlot)
+        guard floor > 0, ceiling > floor else { return floor }
+        guard recentJobTime > .zero else { return ceiling }
+        let covering = (configuration.readyWorkPerSlot / recentJobTime).rounded(.up)
+        guard covering.isFinite, covering < Double(ceiling) else { return ceiling }
+        return max(floor, Int(covering))
     }
 
     /// Notes how long an attempt took from its ASSIGN to its RESULT (an exponentially weighted

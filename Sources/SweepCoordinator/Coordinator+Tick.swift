@@ -325,7 +325,7 @@ extension Coordinator {
         var sent = false
         defer { if !sent { holder?.freeSlots += job.slots } }
         guard workers[id] != nil else {
-            _ = try? await bounded("handing back a job") { [store] in try await store.release(job: job.id, attempt: job.attempt) }
+            await handBackUnsent(job)
             return
         }
         guard let assign = await assignment(for: job) else {
@@ -333,12 +333,20 @@ extension Coordinator {
             return
         }
         guard let worker = workers[id] else {
-            _ = try? await bounded("handing back a job") { [store] in try await store.release(job: job.id, attempt: job.attempt) }
+            await handBackUnsent(job)
             return
         }
         if let holder { holder.freeSlots += job.slots }  // the reservation ends here...
         give(assign, to: worker, outbox: &outbox)         // ...and the slot is taken by the job
         sent = true
+    }
+
+    /// A claimed job whose worker left before its ASSIGN went out goes back to the queue as if
+    /// never claimed (`SweepStore.unclaim`): no worker heard of the attempt, so none is recorded
+    /// and no attempt number is used up. Should that fail, its lease expires and it is retried.
+    private func handBackUnsent(_ job: ClaimedJob) async {
+        let pair = (job: job.id, attempt: job.attempt)
+        _ = try? await bounded("handing back a job") { [store] in try await store.unclaim([pair]) }
     }
 
     /// Sends `assign` to `worker` (through `outbox`) and counts its slots and GPUs as taken.

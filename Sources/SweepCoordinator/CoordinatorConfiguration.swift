@@ -43,6 +43,15 @@ public struct CoordinatorConfiguration: Sendable {
     /// wait for the next claim at a few thousand jobs a second, where one ran out
     /// (BENCHMARKS.md). Zero turns ready jobs off.
     public var readyJobsPerSlot = 2
+    /// For jobs so short that `readyJobsPerSlot` of them make less than `readyWorkPerSlot` of
+    /// work, more are kept: as many as make up that much work, at most this many per slot.
+    /// Deeper ready rooms make the claims larger and fewer (the claim's cost per job falls
+    /// with its size), which is where no-op jobs spend most of their time; a job kept
+    /// behind them waits at most about `readyWorkPerSlot`. Below `readyJobsPerSlot` it
+    /// changes nothing.
+    public var maxReadyJobsPerSlot = 8
+    /// The work (in recent job times) that a slot's ready jobs should add up to.
+    public var readyWorkPerSlot: Duration = .milliseconds(20)
     /// A ready job kept longer than this, or than four of its worker's recent job times if
     /// that is longer (at most four times `readyJobsBelow`), goes back to the queue.
     public var readyHoldLimit: Duration = .seconds(1)

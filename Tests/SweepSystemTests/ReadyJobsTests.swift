@@ -191,7 +191,9 @@ extension SystemTests {
     @Test("Short jobs: the coordinator keeps jobs ready for a worker and never sends it more than its slots; a drain hands the ready ones back unfailed")
     func readyJobs() async throws {
         try await Cluster.run { cluster in
-            try await cluster.startCoordinator()
+            // Two per slot, however short the jobs (the deeper room of very short jobs is
+            // veryShortJobsKeepMore's).
+            try await cluster.startCoordinator(extraArguments: ["--max-ready-jobs-per-slot", "2"])
             let sweep = try await cluster.submit("ready", yaml: SweepFiles.sleep(jobs: 60, seconds: 0))
             let worker = try ScriptedWorker("quick", slots: 2, cluster: cluster, context: try ZMQContext())
             defer { worker.close() }
@@ -209,7 +211,7 @@ extension SystemTests {
             } progress: { "the database never gave the worker more open attempts than the \(worker.holding.count) it holds" }
             let unsent = await worker.raw.next(within: .milliseconds(500), skipping: [.heartbeat, .ack]) { $0.command == .assign }
             #expect(unsent == nil, "an ASSIGN beyond the worker's free slots")
-            // At most two ready jobs per slot (the default --ready-jobs-per-slot).
+            // At most two ready jobs per slot (--ready-jobs-per-slot, not deepened here).
             let open = try await cluster.openAttempts(of: "quick")
             #expect(open <= Int64(worker.holding.count + 2 * worker.slots), "\(open) open attempts for \(worker.holding.count) held and \(worker.slots) slots")
 
@@ -247,10 +249,45 @@ extension SystemTests {
         }
     }
 
+    @Test("Very short jobs: the coordinator keeps more ready (as many as make up 20 ms of work, at most 8 per slot), still never sending more than the slots")
+    func veryShortJobsKeepMore() async throws {
+        try await Cluster.run { cluster in
+            // 2 s of work per slot instead of 20 ms, so that jobs answered at once count as very
+            // short however slow this machine is (under 250 ms: eight per slot).
+            try await cluster.startCoordinator(extraArguments: ["--ready-work-ms", "2000"])
+            let sweep = try await cluster.submit("ready-deep", yaml: SweepFiles.sleep(jobs: 80, seconds: 0))
+            let worker = try ScriptedWorker("instant", slots: 2, cluster: cluster, context: try ZMQContext())
+            defer { worker.close() }
+            try await worker.join()
+            // Jobs answered at once (milliseconds from ASSIGN to RESULT).
+            let most = try await worker.runQuickJobs(30)
+            #expect(most <= worker.slots, "the worker held \(most) jobs at once with \(worker.slots) slots")
+            try await worker.fillSlots()
+            try await cluster.waitUntil("more than two jobs per slot are kept ready", timeout: .seconds(10)) {
+                worker.heartbeat()
+                return try await cluster.openAttempts(of: "instant") > Int64(worker.holding.count + 2 * worker.slots)
+            } progress: { "the ready room never grew past two per slot for jobs answered at once" }
+            let unsent = await worker.raw.next(within: .milliseconds(500), skipping: [.heartbeat, .ack]) { $0.command == .assign }
+            #expect(unsent == nil, "an ASSIGN beyond the worker's free slots")
+            let open = try await cluster.openAttempts(of: "instant")
+            #expect(open <= Int64(worker.holding.count + 8 * worker.slots), "\(open) open attempts for \(worker.holding.count) held and \(worker.slots) slots")
+
+            // The rest run through: every job succeeds once, nothing failed or was left behind.
+            worker.raw.send(WireMessage(.drain))
+            for attempt in worker.holding { worker.succeed(attempt) }
+            worker.raw.send(WireMessage(.bye))
+            try cluster.startWorker("finisher", slots: 4)
+            let states = try await cluster.waitForSweeps([sweep], timeout: .seconds(60))
+            #expect(states == ["succeeded": 80], "\(states)")
+            let bad = try await cluster.sweepAttempts(sweep, where: "a.outcome IS DISTINCT FROM 'succeeded'")
+            #expect(bad == 0, "attempts that did not succeed: \(bad ?? -1)")
+        }
+    }
+
     @Test("The coordinator killed with SIGKILL while it holds ready jobs: a restarted coordinator hands exactly those back as released, every job succeeds once")
     func coordinatorKilledHoldingReadyJobs() async throws {
         try await Cluster.run { cluster in
-            let first = try await cluster.startCoordinator()
+            let first = try await cluster.startCoordinator(extraArguments: ["--max-ready-jobs-per-slot", "2"])
             let total = 40
             let sweep = try await cluster.submit("ready-kill", yaml: SweepFiles.sleep(jobs: total, seconds: 0))
             let worker = try ScriptedWorker("quick", slots: 2, cluster: cluster, context: try ZMQContext())

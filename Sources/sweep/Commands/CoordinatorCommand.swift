@@ -35,6 +35,12 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Ready jobs kept per slot of a worker with short jobs (see --ready-jobs-below-ms); 0 turns them off.")
     var readyJobsPerSlot = 2
 
+    @Option(name: .long, help: "For jobs so short that --ready-jobs-per-slot of them make less than --ready-work-ms of work, keep as many as make it up, at most this many per slot (larger, fewer claims); at or below --ready-jobs-per-slot it changes nothing.")
+    var maxReadyJobsPerSlot = 8
+
+    @Option(name: .long, help: "The work, in milliseconds of a worker's recent job times, that a slot's ready jobs should add up to (see --max-ready-jobs-per-slot).")
+    var readyWorkMs = 20
+
     @Option(name: .long, help: "A ready job kept longer than this many milliseconds (or than four of its worker's recent job times, if longer) goes back to the queue.")
     var readyHoldMs = 1000
 
@@ -61,6 +67,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
         configuration.readyJobsBelow = .milliseconds(readyJobsBelowMs)
         guard readyJobsPerSlot >= 0 else { throw ValidationError("--ready-jobs-per-slot must be 0 (off) or more, got \(readyJobsPerSlot)") }
         configuration.readyJobsPerSlot = readyJobsPerSlot
+        guard maxReadyJobsPerSlot >= 0 else { throw ValidationError("--max-ready-jobs-per-slot must be 0 or more, got \(maxReadyJobsPerSlot)") }
+        configuration.maxReadyJobsPerSlot = maxReadyJobsPerSlot
+        guard readyWorkMs >= 1 else { throw ValidationError("--ready-work-ms must be at least 1, got \(readyWorkMs)") }
+        configuration.readyWorkPerSlot = .milliseconds(readyWorkMs)
         guard readyHoldMs >= 1 else { throw ValidationError("--ready-hold-ms must be at least 1, got \(readyHoldMs)") }
         configuration.readyHoldLimit = .milliseconds(readyHoldMs)
         let metricsAddress = try metricsBind.map(MetricsEndpoint.Address.init(parsing:))

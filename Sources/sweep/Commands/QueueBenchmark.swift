@@ -46,6 +46,9 @@ struct QueueBenchmark: AsyncParsableCommand {
     @Option(name: .long, help: "The workers' --report-linger-microseconds (default: the worker's).")
     var reportLingerMicroseconds: Int?
 
+    @Option(name: .long, parsing: .unconditionalSingleValue, help: "One more option for `sweep coordinator` (repeatable; e.g. --coordinator-option=--ready-jobs-per-slot=4).")
+    var coordinatorOption: [String] = []
+
     @Option(name: .long, help: "Concurrent claimers of the store baseline.")
     var claimers = 4
 
@@ -114,7 +117,7 @@ struct QueueBenchmark: AsyncParsableCommand {
             setenv("DATABASE_URL", url.urlString, 1)
             let logDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("sweep-bench-queue-\(getpid())").path
             try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
-            let coordinator = try SpawnedProcess(argv: [SpawnedProcess.selfPath, "coordinator", "--bind", endpoint], logFile: "\(logDirectory)/coordinator.log")
+            let coordinator = try SpawnedProcess(argv: [SpawnedProcess.selfPath, "coordinator", "--bind", endpoint] + coordinatorOption, logFile: "\(logDirectory)/coordinator.log")
             var children = [coordinator]
             defer {
                 for child in children.reversed() { child.terminate() }
