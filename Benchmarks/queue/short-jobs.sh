@@ -4,7 +4,7 @@
 # for jobs longer than no-ops. The rate runs from the sweep's created_at (the submit) to its
 # last finished_at, on a new database of the private server in /tmp/bpg (`sweep db start
 # --db-dir /tmp/bpg`), dropped afterwards. Needs a release build in .build-bench.
-# usage: Benchmarks/queue/short-jobs.sh LINGER_MICROSECONDS JOB_SECONDS JOBS
+# usage: Benchmarks/queue/short-jobs.sh LINGER_MICROSECONDS JOB_SECONDS JOBS   (COORDINATOR_ARGS: more options of `sweep coordinator`)
 #   e.g. for s in 0.002 0.01 0.05; do for l in 0 1000; do Benchmarks/queue/short-jobs.sh $l $s 6000; done; done
 set -u
 cd "$(dirname "$0")/../.."
@@ -14,7 +14,7 @@ DBN=short_jobs_$$
 psql "$BASE" -qAtc "CREATE DATABASE $DBN" || exit 1
 export DATABASE_URL=${BASE%/*}/$DBN
 PORT=$((20000 + RANDOM % 20000)); D=$(mktemp -d /tmp/short-jobs-XXXX)
-$B coordinator --bind tcp://127.0.0.1:$PORT > $D/coordinator.log 2>&1 & C=$!
+$B coordinator --bind tcp://127.0.0.1:$PORT ${COORDINATOR_ARGS:-} > $D/coordinator.log 2>&1 & C=$!
 sleep 1.5
 for i in 1 2 3 4; do
     $B worker --coordinator tcp://127.0.0.1:$PORT --slots 8 --id short-$$-$i --report-linger-microseconds $L \
