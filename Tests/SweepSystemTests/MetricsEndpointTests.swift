@@ -88,6 +88,57 @@ extension SystemTests {
         }
     }
 
+    @Test("--metrics-token-file: the coordinator's and a worker's metrics only for requests with the bearer token; a token file others can read, or one without --metrics-bind, is refused")
+    func metricsNeedTheToken() async throws {
+        try await Cluster.run { cluster in
+            let token = "Tok3n-for-the-metrics_0123456789"
+            let tokenFile = cluster.directory + "/metrics-token"
+            try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: tokenFile))
+            #expect(chmod(tokenFile, 0o600) == 0)
+            let metricsPort = try Cluster.freePort()
+            try await cluster.startCoordinator(extraArguments: ["--metrics-bind", "127.0.0.1:\(metricsPort)", "--metrics-token-file", tokenFile])
+            let workerMetricsPort = try Cluster.freePort()
+            try cluster.startWorker("w1", slots: 1, extraArguments: ["--metrics-bind", "127.0.0.1:\(workerMetricsPort)", "--metrics-token-file", tokenFile])
+            let sweep = try await cluster.submit("guarded", yaml: SweepFiles.sleep(jobs: 3, seconds: 0))
+            #expect(try await cluster.waitForSweeps([sweep], timeout: .seconds(60)) == ["succeeded": 3])
+
+            for port in [metricsPort, workerMetricsPort] {
+                let bare = try HTTPClient.request(port: port, path: "/metrics")
+                #expect(bare.status == 401)
+                #expect(bare.headers["www-authenticate"] == #"Bearer realm="sweep""#)
+                #expect(!bare.body.contains("sweep_"), "no figures without the token")
+                #expect(try HTTPClient.request(port: port, path: "/metrics", headers: ["Authorization": "Bearer wrong-token-0123456789"]).status == 401)
+                #expect(try HTTPClient.request(port: port, path: "/metrics", headers: ["Authorization": "Basic \(token)"]).status == 401)
+                #expect(try HTTPClient.request(port: port, path: "/", headers: [:]).status == 401, "every path needs the token")
+                let answer = try HTTPClient.request(port: port, path: "/metrics", headers: ["Authorization": "Bearer \(token)"])
+                #expect(answer.status == 200)
+                let samples = try Self.samples(in: answer.body)
+                #expect(samples[port == metricsPort ? "sweep_coordinator_results_total" : "sweep_worker_assigned_total"] == 3)
+            }
+
+            // A token file other users can read: the command says so and exits.
+            let open = cluster.directory + "/metrics-token-open"
+            try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: open))
+            #expect(chmod(open, 0o644) == 0)
+            let readable = try await cluster.runToEnd("coordinator-open-token", [
+                "coordinator", "--bind", "tcp://127.0.0.1:\(try Cluster.freePort())",
+                "--metrics-bind", "127.0.0.1:\(try Cluster.freePort())", "--metrics-token-file", open,
+            ], timeout: .seconds(30))
+            #expect(readable.status != 0 && readable.output.contains(open) && readable.output.contains("readable by its owner alone"), "\(readable.output)")
+            // A short token: refused with the file, line and column.
+            let short = cluster.directory + "/metrics-token-short"
+            try Data("short\n".utf8).write(to: URL(fileURLWithPath: short))
+            #expect(chmod(short, 0o600) == 0)
+            let weak = try await cluster.runToEnd("worker-short-token", [
+                "worker", "--coordinator", cluster.endpoint, "--metrics-bind", "127.0.0.1:\(try Cluster.freePort())", "--metrics-token-file", short,
+            ], timeout: .seconds(30))
+            #expect(weak.status != 0 && weak.output.contains("\(short):1:1: the metrics token: expected 16 to 4096 characters, found 5"), "\(weak.output)")
+            // A token without an endpoint.
+            let alone = try await cluster.runToEnd("worker-token-alone", ["worker", "--coordinator", cluster.endpoint, "--metrics-token-file", tokenFile], timeout: .seconds(30))
+            #expect(alone.status != 0 && alone.output.contains("--metrics-token-file needs --metrics-bind"), "\(alone.output)")
+        }
+    }
+
     @Test("A worker waiting for its coordinator keeps no HELLOs queued: when the coordinator comes, it joins once")
     func waitingWorkerJoinsOnce() async throws {
         try await Cluster.run { cluster in

@@ -114,6 +114,20 @@ private final class ScriptedWorker {
     func heartbeat() {
         raw.send(WorkerHeartbeat(freeSlots: slots - holding.count, running: Array(holding)).message)
     }
+
+    /// Answers `count` ASSIGNs at once (never holding more than its slots), then stops
+    /// answering and holds as many as it has slots.
+    func runQuickJobsThenHold(_ count: Int) async throws {
+        let most = try await runQuickJobs(count)
+        #expect(most <= slots, "the worker held \(most) jobs at once with \(slots) slots")
+        try await fillSlots()
+    }
+
+    /// No ASSIGN comes beyond the free slots (none, with every slot held) within half a second.
+    func expectNoAssignBeyondSlots() async {
+        let unsent = await raw.next(within: .milliseconds(500), skipping: [.heartbeat, .ack]) { $0.command == .assign }
+        #expect(unsent == nil, "an ASSIGN beyond the worker's free slots")
+    }
 }
 
 extension SystemTests {
@@ -199,18 +213,14 @@ extension SystemTests {
             defer { worker.close() }
             try await worker.join()
 
-            let most = try await worker.runQuickJobs(30)
-            #expect(most <= worker.slots, "the worker held \(most) jobs at once with \(worker.slots) slots")
-
-            // Stop answering: the slots fill, and then the coordinator keeps jobs ready (leased to
+            // Then stop answering: the slots fill, and the coordinator keeps jobs ready (leased to
             // this worker in the database) without sending them.
-            try await worker.fillSlots()
+            try await worker.runQuickJobsThenHold(30)
             try await cluster.waitUntil("jobs are kept ready for the worker", timeout: .seconds(10)) {
                 worker.heartbeat()
                 return try await cluster.openAttempts(of: "quick") > Int64(worker.holding.count)
             } progress: { "the database never gave the worker more open attempts than the \(worker.holding.count) it holds" }
-            let unsent = await worker.raw.next(within: .milliseconds(500), skipping: [.heartbeat, .ack]) { $0.command == .assign }
-            #expect(unsent == nil, "an ASSIGN beyond the worker's free slots")
+            await worker.expectNoAssignBeyondSlots()
             // At most two ready jobs per slot (--ready-jobs-per-slot, not deepened here).
             let open = try await cluster.openAttempts(of: "quick")
             #expect(open <= Int64(worker.holding.count + 2 * worker.slots), "\(open) open attempts for \(worker.holding.count) held and \(worker.slots) slots")
@@ -259,16 +269,13 @@ extension SystemTests {
             let worker = try ScriptedWorker("instant", slots: 2, cluster: cluster, context: try ZMQContext())
             defer { worker.close() }
             try await worker.join()
-            // Jobs answered at once (milliseconds from ASSIGN to RESULT).
-            let most = try await worker.runQuickJobs(30)
-            #expect(most <= worker.slots, "the worker held \(most) jobs at once with \(worker.slots) slots")
-            try await worker.fillSlots()
+            // Jobs answered at once (milliseconds from ASSIGN to RESULT), then held.
+            try await worker.runQuickJobsThenHold(30)
             try await cluster.waitUntil("more than two jobs per slot are kept ready", timeout: .seconds(10)) {
                 worker.heartbeat()
                 return try await cluster.openAttempts(of: "instant") > Int64(worker.holding.count + 2 * worker.slots)
             } progress: { "the ready room never grew past two per slot for jobs answered at once" }
-            let unsent = await worker.raw.next(within: .milliseconds(500), skipping: [.heartbeat, .ack]) { $0.command == .assign }
-            #expect(unsent == nil, "an ASSIGN beyond the worker's free slots")
+            await worker.expectNoAssignBeyondSlots()
             let open = try await cluster.openAttempts(of: "instant")
             #expect(open <= Int64(worker.holding.count + 8 * worker.slots), "\(open) open attempts for \(worker.holding.count) held and \(worker.slots) slots")
 
@@ -295,8 +302,7 @@ extension SystemTests {
             try await worker.join()
             // Short jobs until the coordinator keeps some ready; every RESULT acknowledged, so that
             // no lease is only waiting for its result to be recorded.
-            try await worker.runQuickJobs(15)
-            try await worker.fillSlots()
+            try await worker.runQuickJobsThenHold(15)
             var acknowledged = worker.acknowledged
             while acknowledged < Int(worker.sequence) {
                 _ = try #require(await worker.raw.next(.ack, within: .seconds(10)), "RESULTs not acknowledged: \(acknowledged) of \(worker.sequence)")
@@ -365,8 +371,7 @@ extension SystemTests {
             defer { worker.close() }
             try await worker.join()
             // Short jobs until the coordinator keeps some ready, then hold the last ones and fall silent.
-            try await worker.runQuickJobs(15)
-            try await worker.fillSlots()
+            try await worker.runQuickJobsThenHold(15)
             try await cluster.waitUntil("jobs are kept ready for the worker", timeout: .seconds(10)) {
                 worker.heartbeat()
                 return try await cluster.openAttempts(of: "doomed") > Int64(worker.slots)

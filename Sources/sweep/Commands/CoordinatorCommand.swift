@@ -6,6 +6,7 @@ import ServiceLifecycle
 import UnixSignals
 import SweepCoordinator
 import SweepStore
+import SweepWire
 
 /// `sweep coordinator`: serve workers until SIGTERM.
 struct CoordinatorCommand: AsyncParsableCommand {
@@ -47,6 +48,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Serve the coordinator's counters and gauges in Prometheus's text format at http://HOST:PORT/metrics (e.g. 127.0.0.1:9464); off when not given.")
     var metricsBind: String?
 
+    @OptionGroup var metricsToken: MetricsTokenOptions
+
     @OptionGroup var curve: CoordinatorCurveOptions
 
     @OptionGroup var database: DatabaseOptions
@@ -74,7 +77,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
         guard readyHoldMs >= 1 else { throw ValidationError("--ready-hold-ms must be at least 1, got \(readyHoldMs)") }
         configuration.readyHoldLimit = .milliseconds(readyHoldMs)
         let metricsAddress = try metricsBind.map(MetricsEndpoint.Address.init(parsing:))
-        try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger, allowListPath: curve.allowListPath, metrics: metricsAddress)
+        let token = try metricsToken.resolve(bindGiven: metricsAddress != nil, environment: ProcessInfo.processInfo.environment)
+        try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger, allowListPath: curve.allowListPath,
+                                        metrics: metricsAddress, metricsToken: token)
     }
 }
 
@@ -82,9 +87,11 @@ struct CoordinatorCommand: AsyncParsableCommand {
 /// on SIGTERM and SIGINT.
 enum CoordinatorRunner {
     /// `allowListPath`, with CURVE on, is re-read on SIGHUP.
-    /// `metrics`, when given, is where `GET /metrics` is served (MetricsEndpoint).
+    /// `metrics`, when given, is where `GET /metrics` is served (MetricsEndpoint), to requests
+    /// carrying `metricsToken` when one is given.
     static func run(configuration: CoordinatorConfiguration, url: DatabaseURL, logger: Logger, allowListPath: String? = nil,
-                    metrics: MetricsEndpoint.Address? = nil, onStart: (@Sendable (String) -> Void)? = nil) async throws {
+                    metrics: MetricsEndpoint.Address? = nil, metricsToken: BearerToken? = nil,
+                    onStart: (@Sendable (String) -> Void)? = nil) async throws {
         let client = PostgresClient(configuration: url.clientConfiguration, backgroundLogger: logger)
         let store = SweepStore(client: client, logger: logger)
         let coordinator: Coordinator
@@ -98,7 +105,7 @@ enum CoordinatorRunner {
         // first, the metrics endpoint serves until it has, the pool closes last.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client)]
         if let metrics {
-            services.append(.init(service: MetricsEndpoint(address: metrics, logger: logger) { CoordinatorMetrics.render(await coordinator.monitoringSnapshot()) }))
+            services.append(.init(service: MetricsEndpoint(address: metrics, token: metricsToken, logger: logger) { CoordinatorMetrics.render(await coordinator.monitoringSnapshot()) }))
         }
         services.append(.init(service: coordinator))
         if configuration.curve != nil, let allowListPath {

@@ -34,6 +34,8 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Serve the coordinator's figures in Prometheus's text format at http://HOST:PORT/metrics while it runs (e.g. 127.0.0.1:9464).")
     var metricsBind: String?
 
+    @OptionGroup var metricsToken: MetricsTokenOptions
+
     @OptionGroup var database: DatabaseOptions
 
     func validate() throws {
@@ -46,6 +48,7 @@ struct UpCommand: AsyncParsableCommand {
         let logger = CLILogging.logger("sweep.up")
         // What can fail without the database fails before the private server is started.
         let metricsAddress = try metricsBind.map(MetricsEndpoint.Address.init(parsing:))
+        let token = try metricsToken.resolve(bindGiven: metricsAddress != nil, environment: ProcessInfo.processInfo.environment)
         if let metricsAddress { try await MetricsEndpoint.checkAvailable(metricsAddress) }
         var submission: (spec: SweepSpec, expansion: Expansion)?
         if let file {
@@ -81,7 +84,7 @@ struct UpCommand: AsyncParsableCommand {
         let endpoint = coordinator.endpoint
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client)]
         if let address = metricsAddress {
-            services.append(.init(service: MetricsEndpoint(address: address, logger: coordinatorLogger) { CoordinatorMetrics.render(await coordinator.monitoringSnapshot()) }))
+            services.append(.init(service: MetricsEndpoint(address: address, token: token, logger: coordinatorLogger) { CoordinatorMetrics.render(await coordinator.monitoringSnapshot()) }))
             print("metrics at http://\(address.host):\(address.port)/metrics")
         }
         services.append(.init(service: coordinator))

@@ -40,6 +40,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Serve the worker's counters and gauges in Prometheus's text format at http://HOST:PORT/metrics (e.g. 127.0.0.1:9465); off when not given.")
     var metricsBind: String?
 
+    @OptionGroup var metricsToken: MetricsTokenOptions
+
     @OptionGroup var curve: WorkerCurveOptions
 
     func validate() throws {
@@ -72,6 +74,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if let projectDir { configuration.projectDirectory = URL(fileURLWithPath: projectDir).standardizedFileURL.path }
         configuration.reportLinger = .microseconds(reportLingerMicroseconds)
         configuration.curve = try curve.resolve()
+        let metricsTokenValue = try metricsToken.resolve(bindGiven: metricsBind != nil, environment: ProcessInfo.processInfo.environment)
         let worker: Worker
         do {
             worker = try Worker(configuration: configuration, kernels: .withTrainingKernels, logger: logger)
@@ -82,7 +85,7 @@ struct WorkerCommand: AsyncParsableCommand {
         // serves until the drain is over.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let address = try metricsBind.map(MetricsEndpoint.Address.init(parsing:)) {
-            services.append(.init(service: MetricsEndpoint(address: address, logger: logger) { WorkerMetrics.render(await worker.monitoringSnapshot()) }))
+            services.append(.init(service: MetricsEndpoint(address: address, token: metricsTokenValue, logger: logger) { WorkerMetrics.render(await worker.monitoringSnapshot()) }))
         }
         services.append(.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

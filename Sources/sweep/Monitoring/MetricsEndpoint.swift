@@ -5,6 +5,7 @@ import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
 import SweepCore
+import SweepWire
 
 /// `sweep coordinator|worker|up --metrics-bind HOST:PORT`: a small HTTP/1.1 server answering
 /// `GET /metrics` with the process's figures in Prometheus's text format
@@ -46,6 +47,9 @@ struct MetricsEndpoint: Service {
     }
 
     let address: Address
+    /// When set, only requests carrying it (`Authorization: Bearer TOKEN`) are answered; the
+    /// others get 401.
+    var token: BearerToken? = nil
     let logger: Logger
     /// The exposition text of the moment.
     let render: @Sendable () async -> String
@@ -79,7 +83,9 @@ struct MetricsEndpoint: Service {
     /// shutdown.
     func run() async throws {
         let server = try await Self.listen(address)
-        logger.info("serving metrics", metadata: ["sweep.metrics.url": "http://\(address.host):\(address.port)/metrics"])
+        logger.info("serving metrics", metadata: [
+            "sweep.metrics.url": "http://\(address.host):\(address.port)/metrics", "sweep.metrics.token": "\(token == nil ? "none" : "required")",
+        ])
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingDiscardingTaskGroup { group in
@@ -114,6 +120,7 @@ struct MetricsEndpoint: Service {
                         let (status, body) = await response(to: request)
                         var headers = HTTPHeaders()
                         headers.add(name: "Content-Type", value: status == .ok ? PrometheusText.contentType : "text/plain; charset=utf-8")
+                        if status == .unauthorized { headers.add(name: "WWW-Authenticate", value: #"Bearer realm="sweep""#) }
                         headers.add(name: "Content-Length", value: "\(body.utf8.count)")
                         if !request.isKeepAlive { headers.add(name: "Connection", value: "close") }
                         try await outbound.write(.head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
@@ -130,6 +137,9 @@ struct MetricsEndpoint: Service {
 
     /// The status and body for a request.
     private func response(to request: HTTPRequestHead) async -> (HTTPResponseStatus, String) {
+        if let token, !token.admits(authorization: request.headers.first(name: "Authorization")) {
+            return (.unauthorized, "unauthorized: send Authorization: Bearer TOKEN (the token of --metrics-token-file)\n")
+        }
         let path = request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         guard path == "/metrics" else { return (.notFound, "not found; the metrics are at /metrics\n") }
         guard request.method == .GET || request.method == .HEAD else { return (.methodNotAllowed, "use GET /metrics\n") }

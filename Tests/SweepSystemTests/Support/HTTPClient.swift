@@ -12,7 +12,7 @@ enum HTTPClient {
         var body: String
     }
 
-    static func request(_ method: String = "GET", port: Int, path: String) throws -> Answer {
+    static func request(_ method: String = "GET", port: Int, path: String, headers extra: [String: String] = [:]) throws -> Answer {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -26,7 +26,8 @@ enum HTTPClient {
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
         guard connected else { throw Failure("connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
-        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\r\n".utf8)
+        let more = extra.map { "\($0.key): \($0.value)\r\n" }.joined()
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n\(more)\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
             throw Failure("send: \(String(cString: strerror(errno)))")
         }
