@@ -65,6 +65,13 @@ struct CurveKeyTests {
         for mode: UInt32 in [0o640, 0o604, 0o644, 0o660, 0o610, 0o601, 0o700 | 0o001] {
             #expect(ProtectedFile.problem(mode: mode, requirement: .ownerOnly) != nil, "mode \(String(mode, radix: 8))")
         }
+        // Owned by root: its group may read it too (a Kubernetes Secret with an fsGroup), no more.
+        for mode: UInt32 in [0o600, 0o400, 0o640, 0o440] {
+            #expect(ProtectedFile.problem(mode: mode, requirement: .ownerOnly, ownedByRoot: true) == nil, "mode \(String(mode, radix: 8))")
+        }
+        for mode: UInt32 in [0o660, 0o650, 0o644, 0o604, 0o641, 0o444] {
+            #expect(ProtectedFile.problem(mode: mode, requirement: .ownerOnly, ownedByRoot: true) != nil, "mode \(String(mode, radix: 8))")
+        }
         #expect(ProtectedFile.problem(mode: 0o644, requirement: .notWritableByOthers) == nil)
         #expect(ProtectedFile.problem(mode: 0o664, requirement: .notWritableByOthers) != nil)
         #expect(ProtectedFile.problem(mode: 0o646, requirement: .notWritableByOthers) != nil)

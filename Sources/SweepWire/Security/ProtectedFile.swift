@@ -9,6 +9,9 @@ public enum ProtectedFile {
     /// What a file's permission bits must not allow.
     public enum Requirement: Sendable {
         /// Readable and writable by its owner alone: no group or other bits (mode 0600 or 0400).
+        /// A file owned by root may also be readable by its group (0640, 0440), as PostgreSQL
+        /// allows for its key files: root granted that group the file, and that is how
+        /// Kubernetes mounts a Secret for a pod with an `fsGroup` (root:fsGroup, 0440).
         case ownerOnly
         /// Not writable by group or others (mode 0644 is fine).
         case notWritableByOthers
@@ -17,12 +20,15 @@ public enum ProtectedFile {
     /// Files larger than this are not keys, URLs or allow-lists.
     public static let maximumBytes = 1 << 20
 
-    /// Why `mode` breaks `requirement`, or nil when it does not.
-    public static func problem(mode: UInt32, requirement: Requirement) -> String? {
+    /// Why `mode` breaks `requirement`, or nil when it does not. `ownedByRoot`: whether the
+    /// file belongs to root (user id 0).
+    public static func problem(mode: UInt32, requirement: Requirement, ownedByRoot: Bool = false) -> String? {
         let permissions = mode & 0o777
         let octal = "0" + String(permissions, radix: 8)
         switch requirement {
-        case .ownerOnly where permissions & 0o077 != 0:
+        case .ownerOnly where ownedByRoot && permissions & 0o037 != 0:
+            return "its permissions (\(octal)) let other users \(permissions & 0o004 != 0 ? "read" : "use") it; it must be readable by its owner alone (or, owned by root, by its group too)"
+        case .ownerOnly where !ownedByRoot && permissions & 0o077 != 0:
             return "its permissions (\(octal)) let other users \(permissions & 0o044 != 0 ? "read" : "use") it; it must be readable by its owner alone"
         case .notWritableByOthers where permissions & 0o022 != 0:
             return "its permissions (\(octal)) let other users change it"
@@ -46,7 +52,7 @@ public enum ProtectedFile {
         guard status.st_mode & S_IFMT == S_IFREG else {
             throw ProtectedFileError(path: path, what: what, reason: "it is not a regular file")
         }
-        if let problem = problem(mode: UInt32(status.st_mode), requirement: requirement) {
+        if let problem = problem(mode: UInt32(status.st_mode), requirement: requirement, ownedByRoot: status.st_uid == 0) {
             let fix = requirement == .ownerOnly ? "chmod 600 \(path)" : "chmod go-w \(path)"
             throw ProtectedFileError(path: path, what: what, reason: "\(problem) (run: \(fix))")
         }
