@@ -230,6 +230,12 @@ extension SystemTests {
             let refill = try #require(await worker.raw.next(.assign, within: .seconds(5)), "no ASSIGN for the freed slot")
             worker.holding.insert(try Assign(refill).attempt)
             #expect(worker.holding.count == worker.slots)
+            // Wait until the ready room is full again (two per slot): then no claim for it is on
+            // its way, which could otherwise commit between the counts below.
+            try await cluster.waitUntil("the ready room refills", timeout: .seconds(10)) {
+                worker.heartbeat()
+                return try await cluster.openAttempts(of: "quick") == Int64(worker.holding.count + 2 * worker.slots)
+            }
 
             // DRAIN: the ready jobs go back to the queue unclaimed: no failure, no attempt left behind.
             let readyCount = try await cluster.openAttempts(of: "quick") - Int64(worker.holding.count)
