@@ -245,4 +245,31 @@ struct ProgressTests {
             #expect(try await store.scalar("SELECT assigned FROM sweep_progress WHERE sweep = 'progress'", as: Int64.self) == 1)
         }
     }
+
+    @Test("A finished sweep's elapsed time runs from its first start to its last end, not to now: its rate stays put")
+    func finishedSweepKeepsItsRate() async throws {
+        try await TestDatabase.withStore { store in
+            _ = try await store.submit("finished", SweepYAML.grid(values: [1, 2]))
+            let claimed = try await store.claim("w1", limit: 2)
+            #expect(claimed.count == 2)
+            _ = try await store.record(claimed.map { AttemptReport(job: $0.id, attempt: $0.attempt, outcome: .succeeded) })
+            // Started 10 s before they ended, which was 1 h ago.
+            try await store.execute("""
+                UPDATE sweep.jobs SET started_at = now() - interval '1 hour 10 seconds', finished_at = now() - interval '1 hour'
+                WHERE sweep_id = (SELECT id FROM sweep.sweeps WHERE name = 'finished')
+                """)
+            let row = try #require(try await store.progress(sweep: "finished").first)
+            #expect(row.isFinished)
+            let elapsed = try #require(row.elapsedSeconds)
+            #expect(abs(elapsed - 10) < 0.5, "elapsed \(elapsed) s")
+
+            // An unfinished sweep counts to now.
+            _ = try await store.submit("unfinished", SweepYAML.grid(values: [1, 2]))
+            let one = try #require(try await store.claim("w1", limit: 1).first)
+            try await store.markRunning([(one.id, one.attempt)])
+            try await store.execute("UPDATE sweep.jobs SET started_at = now() - interval '30 seconds' WHERE id = \(one.id)")
+            let open = try #require(try await store.progress(sweep: "unfinished").first)
+            #expect(abs(try #require(open.elapsedSeconds) - 30) < 5)
+        }
+    }
 }

@@ -17,7 +17,8 @@ public struct SweepProgress: Sendable, Hashable {
     public var stopped: Int
     public var cancelled: Int
     public var dead: Int
-    /// Seconds since the first job started.
+    /// Seconds since the first job started; once every job has ended, from the first start
+    /// to the last end (so a finished sweep's rate does not fall as time passes).
     public var elapsedSeconds: Double?
 
     /// Jobs that will not run again.
@@ -44,7 +45,8 @@ extension SweepStore {
     public func progress(sweep name: String? = nil) async throws -> [SweepProgress] {
         let rows = try await client.query("""
             SELECT sweep, state, total, queued, running, succeeded, retrying, stopped, cancelled, dead,
-                   extract(epoch FROM now() - first_started_at)::double precision, assigned
+                   extract(epoch FROM CASE WHEN queued + assigned + running + retrying = 0 THEN coalesce(last_finished_at, now()) ELSE now() END
+                                       - first_started_at)::double precision, assigned
             FROM public.sweep_progress
             WHERE \(name)::text IS NULL OR sweep = \(name)
             ORDER BY created_at DESC
