@@ -61,6 +61,12 @@ extension SweepStore {
         return result
     }
 
+    /// A job's state, or nil when there is no such job.
+    public func jobState(_ job: Int64) async throws -> String? {
+        let rows = try await client.query("SELECT state::text FROM sweep.jobs WHERE id = \(job)", logger: logger)
+        return try await rows.first(as: String.self)
+    }
+
     /// Every attempt of a job, oldest first, with its log tail.
     public func attempts(ofJob job: Int64) async throws -> [AttemptRecord] {
         let rows = try await client.query("""

@@ -116,8 +116,14 @@ struct LogsCommand: AsyncParsableCommand {
         let logger = CLILogging.logger("sweep.logs")
         let url = try database.resolve(logger: logger)
         let id = job
-        let attempts = try await withStore(url, logger: logger) { store in try await store.attempts(ofJob: id) }
-        if attempts.isEmpty { print("job \(id) has no attempts yet") }
+        let (attempts, state) = try await withStore(url, logger: logger) { store in
+            let attempts = try await store.attempts(ofJob: id)
+            return (attempts, attempts.isEmpty ? try await store.jobState(id) : nil)
+        }
+        if attempts.isEmpty {
+            guard let state else { throw CommandFailure("no job \(id); list jobs with: sweep query \"SELECT job_id, sweep, state FROM results\"") }
+            print("job \(id) is \(state) and has no attempts yet")
+        }
         for attempt in attempts {
             print("== attempt \(attempt.attempt) on \(attempt.worker)\(attempt.host.map { " (\($0))" } ?? ""): \(attempt.outcome ?? "running")\(attempt.exitStatus.map { ", exit \($0)" } ?? "")")
             if let error = attempt.error { print("error: \(error)") }
