@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 extension SystemTests {
-    @Test("sweep logs shows each attempt with its outcome, error and log tail; a job without attempts says its state; an unknown job is an error. sweep status keeps a finished sweep's rate")
+    @Test("sweep logs shows each attempt with its outcome, error and log tail; a job without attempts says its state; an unknown job is an error. sweep cancel --job, sweep workers; sweep status keeps a finished sweep's rate")
     func logsAndStatus() async throws {
         try await Cluster.run { cluster in
             try await cluster.startCoordinator()
@@ -31,6 +31,18 @@ extension SystemTests {
             let queuedJob = try #require(try await cluster.jobs(ofSweep: waiting).first).id
             let none = try await cluster.runToEnd("logs-queued", ["logs", "\(queuedJob)"])
             #expect(none.status == 0 && none.output.contains("job \(queuedJob) is queued and has no attempts yet"), "\(none.output)")
+
+            // Cancelled by id; then `sweep logs` says so.
+            let cancel = try await cluster.runToEnd("cancel-job", ["cancel", "--job", "\(queuedJob)"])
+            #expect(cancel.status == 0 && cancel.output.contains("cancelled"), "\(cancel.output)")
+            #expect(try await cluster.jobs(ofSweep: waiting).first?.state == "cancelled")
+            let after = try await cluster.runToEnd("logs-cancelled", ["logs", "\(queuedJob)"])
+            #expect(after.output.contains("job \(queuedJob) is cancelled and has no attempts yet"), "\(after.output)")
+            // `sweep workers` lists the worker, alive.
+            let workers = try await cluster.runToEnd("workers", ["workers"])
+            #expect(workers.status == 0, "\(workers.output)")
+            let line = workers.output.split(separator: "\n").first { $0.hasPrefix("w1 ") }
+            #expect(line?.contains("alive") == true, "\(workers.output)")
 
             // A finished sweep's rate is over its run: it does not fall as time passes.
             let status = try await cluster.runToEnd("status", ["status", "logged"])
