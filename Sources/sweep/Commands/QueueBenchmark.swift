@@ -132,9 +132,10 @@ struct QueueBenchmark: AsyncParsableCommand {
             print("coordinator on \(endpoint), \(workers) workers x \(slots) slots (logs in \(logDirectory))")
             try await waitForWorkers(store, count: workers, logger: logger)
 
-            let noop = try await endToEndNoop(store, logger: logger)
+            let (noop, steady) = try await endToEndNoop(store, logger: logger)
             lines.append(noop.withRatio(to: baseline))
             if let optuna { lines.append(QueueBenchLine(what: "  the same, as a multiple of Optuna's trials/s", count: noop.count, seconds: noop.seconds, unit: "x Optuna", ratio: noop.rate / optuna.rate, vs: optuna.what)) }
+            if let steady { lines.append(steady) }
 
             let metrics = try await endToEndMetrics(store, logger: logger)
             lines.append(metrics.withRatio(to: bare))
@@ -231,7 +232,10 @@ struct QueueBenchmark: AsyncParsableCommand {
         throw CommandFailure("the \(count) workers did not all connect within 30 s (see their logs)")
     }
 
-    private func endToEndNoop(_ store: SweepStore, logger: Logger) async throws -> QueueBenchLine {
+    /// The no-op phase end to end and, for insight only, its steady state: the rate while the
+    /// middle 80 % of the jobs were recorded (between the 10th and the 90th percentile of
+    /// finished_at), which leaves out the submit, the ramp and the tail.
+    private func endToEndNoop(_ store: SweepStore, logger: Logger) async throws -> (QueueBenchLine, QueueBenchLine?) {
         let name = "noop-\(jobs)"
         let (spec, yaml, jobSpecs) = try Self.noopSweep(jobs: jobs, name: name)
         // The clock is the server's: from just before the submit to the last job's
@@ -249,7 +253,17 @@ struct QueueBenchmark: AsyncParsableCommand {
         guard let finished = try await store.seconds("SELECT extract(epoch FROM max(finished_at))::float8 FROM sweep.jobs WHERE sweep_id = \(record.id)") else {
             throw CommandFailure("no finished_at for the no-op sweep")
         }
-        return QueueBenchLine(what: "end to end: submit -> every no-op job recorded, \(workers) workers x \(slots) slots", count: jobs, seconds: finished - submitted, unit: "jobs/s")
+        let line = QueueBenchLine(what: "end to end: submit -> every no-op job recorded, \(workers) workers x \(slots) slots", count: jobs, seconds: finished - submitted, unit: "jobs/s")
+        let middle = try await store.seconds("""
+            SELECT extract(epoch FROM percentile_disc(0.9) WITHIN GROUP (ORDER BY finished_at)
+                                    - percentile_disc(0.1) WITHIN GROUP (ORDER BY finished_at))::float8
+            FROM sweep.jobs WHERE sweep_id = \(record.id)
+            """)
+        let steady = middle.flatMap { seconds in
+            seconds > 0 ? QueueBenchLine(what: "  the same, steady state: from 10 % to 90 % of the jobs recorded (no submit, ramp or tail)",
+                                         count: Int((Double(jobs) * 0.8).rounded()), seconds: seconds, unit: "jobs/s") : nil
+        }
+        return (line, steady)
     }
 
     /// The server's clock, in seconds since 1970.
