@@ -134,6 +134,16 @@ extension WireMessage {
         }
     }
 
+    /// An optional integer field of at least `minimum`: nil when absent.
+    public func optionalInteger(_ key: String, atLeast minimum: Int64) throws(WireError) -> Int64? {
+        guard body[key] != nil else { return nil }
+        let value = try integer(key)
+        guard value >= minimum else {
+            throw .malformedBody("'\(key)' of \(command.rawValue) must \(minimum == 0 ? "not be negative" : "be at least \(minimum)")")
+        }
+        return value
+    }
+
     /// A required string field.
     public func string(_ key: String) throws(WireError) -> String {
         switch body[key] {

@@ -163,13 +163,7 @@ public struct Welcome: Sendable, Equatable {
         ackTimeoutMilliseconds = Int(try message.integer("ack_timeout_ms"))
         guard heartbeatMilliseconds > 0, liveness > 0, ackTimeoutMilliseconds > 0 else { throw .malformedBody("WELCOME timings must be positive") }
         features = try message.features()
-        if message.body["hello"] != nil {
-            let number = try message.integer("hello")
-            guard number >= 1 else { throw .malformedBody("'hello' of WELCOME must be at least 1") }
-            hello = number
-        } else {
-            hello = nil
-        }
+        hello = try message.optionalInteger("hello", atLeast: 1)
     }
 }
 
@@ -382,13 +376,7 @@ public struct AttemptResult: Sendable, Equatable {
         logTail = message.body["log_tail"]?.stringValue
         guard case .object(let final)? = message.body["final"] ?? .object([:]) else { throw .malformedBody("'final' of RESULT must be an object") }
         finalMetrics = final.compactMapValues(\.numberValue)
-        if message.body["run_ms"] != nil {
-            let run = try message.integer("run_ms")
-            guard run >= 0 else { throw .malformedBody("'run_ms' of RESULT must not be negative") }
-            runMilliseconds = run
-        } else {
-            runMilliseconds = nil
-        }
+        runMilliseconds = try message.optionalInteger("run_ms", atLeast: 0)
     }
 }
 

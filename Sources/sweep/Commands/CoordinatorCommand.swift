@@ -77,7 +77,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         guard readyHoldMs >= 1 else { throw ValidationError("--ready-hold-ms must be at least 1, got \(readyHoldMs)") }
         configuration.readyHoldLimit = .milliseconds(readyHoldMs)
         let metricsAddress = try metricsBind.map(MetricsEndpoint.Address.init(parsing:))
-        let token = try metricsToken.resolve(bindGiven: metricsAddress != nil, environment: ProcessInfo.processInfo.environment)
+        let token = try metricsToken.resolve(bindGiven: metricsAddress != nil)
         try await CoordinatorRunner.run(configuration: configuration, url: url, logger: logger, allowListPath: curve.allowListPath,
                                         metrics: metricsAddress, metricsToken: token)
     }

@@ -48,7 +48,7 @@ struct UpCommand: AsyncParsableCommand {
         let logger = CLILogging.logger("sweep.up")
         // What can fail without the database fails before the private server is started.
         let metricsAddress = try metricsBind.map(MetricsEndpoint.Address.init(parsing:))
-        let token = try metricsToken.resolve(bindGiven: metricsAddress != nil, environment: ProcessInfo.processInfo.environment)
+        let token = try metricsToken.resolve(bindGiven: metricsAddress != nil)
         if let metricsAddress { try await MetricsEndpoint.checkAvailable(metricsAddress) }
         var submission: (spec: SweepSpec, expansion: Expansion)?
         if let file {

@@ -74,7 +74,7 @@ struct WorkerCommand: AsyncParsableCommand {
         if let projectDir { configuration.projectDirectory = URL(fileURLWithPath: projectDir).standardizedFileURL.path }
         configuration.reportLinger = .microseconds(reportLingerMicroseconds)
         configuration.curve = try curve.resolve()
-        let metricsTokenValue = try metricsToken.resolve(bindGiven: metricsBind != nil, environment: ProcessInfo.processInfo.environment)
+        let metricsTokenValue = try metricsToken.resolve(bindGiven: metricsBind != nil)
         let worker: Worker
         do {
             worker = try Worker(configuration: configuration, kernels: .withTrainingKernels, logger: logger)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SweepWire
 
 /// `--metrics-token-file FILE`: a bearer token that every request to the metrics endpoint must
@@ -11,7 +12,7 @@ struct MetricsTokenOptions: ParsableArguments {
     /// The token, read from the file the option (or SWEEP_METRICS_TOKEN_FILE) names; nil when
     /// neither does. `bindGiven`: whether --metrics-bind is. The option without it is an error
     /// (there is no endpoint to protect); the environment variable alone is then ignored.
-    func resolve(bindGiven: Bool, environment: [String: String]) throws -> BearerToken? {
+    func resolve(bindGiven: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BearerToken? {
         if metricsTokenFile != nil, !bindGiven {
             throw ValidationError("--metrics-token-file needs --metrics-bind: without it there is no metrics endpoint to protect")
         }
