@@ -135,8 +135,10 @@ struct DispatchBenchmark: AsyncParsableCommand {
             warmup: .milliseconds(Int64(warmup * 1000)), measured: .milliseconds(Int64(seconds * 1000)),
             reportEvery: reportEveryMs.map { .milliseconds($0) }, numberedHellos: !unnumberedHellos)
         let pid = coordinator.pid
+        let machine = MachineCPUMarks()
         let report = try await DispatchSimulation.run(settings) { phase in
-            switch phase {
+            machine.mark()
+            return switch phase {
             case .measuring: ProcessSample.take(pid: pid)
             case .done: ProcessSample.take(pid: pid)
             }
@@ -148,6 +150,9 @@ struct DispatchBenchmark: AsyncParsableCommand {
             try await store.count("SELECT count(*)::bigint FROM sweep.jobs WHERE state = 'succeeded'")
         }
         report.print(coordinatorJobsRecorded: Int(recorded), workers: workers)
+        if let shares = machine.shares {
+            print("this machine's CPU time while measured (\(ProcessInfo.processInfo.activeProcessorCount) CPUs, /proc/stat): \(shares.description)")
+        }
         // Each registration logs one line; a repeated HELLO registers nobody.
         let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
         let registrations = log.components(separatedBy: "worker joined").count - 1

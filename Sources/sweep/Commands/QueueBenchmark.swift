@@ -83,8 +83,12 @@ struct QueueBenchmark: AsyncParsableCommand {
         let url = server.with(database: name)
         print("database: \(url) (created for this run)")
         var lines: [QueueBenchLine] = []
+        let sampler = MachineCPUSampler()
+        sampler.start()
+        defer { sampler.stop() }
+        var phases: [(what: String, start: Double, end: Double)] = []
         do {
-            lines = try await measure(url: url, logger: logger)
+            (lines, phases) = try await measure(url: url, logger: logger)
         } catch {
             if !keepDatabase { try? await BenchDatabase.drop(name, on: server, logger: logger) }
             throw BenchDatabase.explain(error)
@@ -95,21 +99,41 @@ struct QueueBenchmark: AsyncParsableCommand {
             try await BenchDatabase.drop(name, on: server, logger: logger)
         }
         QueueBenchLine.printTable(lines)
+        Self.printMachine(phases, sampler: sampler)
     }
 
-    private func measure(url: DatabaseURL, logger: Logger) async throws -> [QueueBenchLine] {
+    /// What share of this machine's CPU time each phase had (/proc/stat): a figure measured
+    /// while the hypervisor took a fifth of the time is not comparable with one that had
+    /// all of it.
+    static func printMachine(_ phases: [(what: String, start: Double, end: Double)], sampler: MachineCPUSampler) {
+        let measured = phases.compactMap { phase in sampler.shares(from: phase.start, to: phase.end).map { (phase.what, $0) } }
+        guard !measured.isEmpty else { return }
+        print("\nthis machine's CPU time (\(ProcessInfo.processInfo.activeProcessorCount) CPUs, /proc/stat) during:")
+        for (what, shares) in measured { print("  \(what): \(shares.description)") }
+    }
+
+    /// The lines of the table, and the wall-clock span of each phase (seconds since 1970).
+    private func measure(url: DatabaseURL, logger: Logger) async throws -> ([QueueBenchLine], [(what: String, start: Double, end: Double)]) {
         try await withStore(url, logger: logger) { store in
             var lines: [QueueBenchLine] = []
-            let baseline = try await storeLifecycle(store, logger: logger)
+            var phases: [(what: String, start: Double, end: Double)] = []
+            func timed<T>(_ what: String, _ body: () async throws -> T) async rethrows -> T {
+                let start = Date().timeIntervalSince1970
+                let result = try await body()
+                phases.append((what, start, Date().timeIntervalSince1970))
+                return result
+            }
+            let baseline = try await timed("the store baseline") { try await storeLifecycle(store, logger: logger) }
             lines.append(baseline)
 
-            let bare = try await bareIngestion(store, points: metricJobs * metricSteps * valuesPerStep, logger: logger)
+            let bare = try await timed("the bare insert") { try await bareIngestion(store, points: metricJobs * metricSteps * valuesPerStep, logger: logger) }
             lines.append(bare)
 
             var optuna: QueueBenchLine?
             if let optunaScript {
-                optuna = try await optunaTrials(url: url, script: optunaScript)
-                lines.append(optuna!)
+                let trials = try await timed("Optuna's trials") { try await optunaTrials(url: url, script: optunaScript) }
+                optuna = trials
+                lines.append(trials)
             }
 
             // The cluster: one coordinator process and the worker processes.
@@ -132,14 +156,15 @@ struct QueueBenchmark: AsyncParsableCommand {
             print("coordinator on \(endpoint), \(workers) workers x \(slots) slots (logs in \(logDirectory))")
             try await waitForWorkers(store, count: workers, logger: logger)
 
-            let (noop, steady) = try await endToEndNoop(store, logger: logger)
+            let (noop, steady, span) = try await endToEndNoop(store, logger: logger)
+            phases.append(("the no-op jobs (submit to the last one recorded)", span.start, span.end))
             lines.append(noop.withRatio(to: baseline))
             if let optuna { lines.append(QueueBenchLine(what: "  the same, as a multiple of Optuna's trials/s", count: noop.count, seconds: noop.seconds, unit: "x Optuna", ratio: noop.rate / optuna.rate, vs: optuna.what)) }
             if let steady { lines.append(steady) }
 
-            let metrics = try await endToEndMetrics(store, logger: logger)
+            let metrics = try await timed("the metric jobs") { try await endToEndMetrics(store, logger: logger) }
             lines.append(metrics.withRatio(to: bare))
-            return lines
+            return (lines, phases)
         }
     }
 
@@ -235,7 +260,8 @@ struct QueueBenchmark: AsyncParsableCommand {
     /// The no-op phase end to end and, for insight only, its steady state: the rate while the
     /// middle 80 % of the jobs were recorded (between the 10th and the 90th percentile of
     /// finished_at), which leaves out the submit, the ramp and the tail.
-    private func endToEndNoop(_ store: SweepStore, logger: Logger) async throws -> (QueueBenchLine, QueueBenchLine?) {
+    /// Also returns the phase's span on the server's clock (seconds since 1970).
+    private func endToEndNoop(_ store: SweepStore, logger: Logger) async throws -> (QueueBenchLine, QueueBenchLine?, span: (start: Double, end: Double)) {
         let name = "noop-\(jobs)"
         let (spec, yaml, jobSpecs) = try Self.noopSweep(jobs: jobs, name: name)
         // The clock is the server's: from just before the submit to the last job's
@@ -263,7 +289,7 @@ struct QueueBenchmark: AsyncParsableCommand {
             seconds > 0 ? QueueBenchLine(what: "  the same, steady state: from 10 % to 90 % of the jobs recorded (no submit, ramp or tail)",
                                          count: Int((Double(jobs) * 0.8).rounded()), seconds: seconds, unit: "jobs/s") : nil
         }
-        return (line, steady)
+        return (line, steady, (submitted, finished))
     }
 
     /// The server's clock, in seconds since 1970.

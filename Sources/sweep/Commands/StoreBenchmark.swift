@@ -956,13 +956,8 @@ extension StoreBench {
         }
 
         func sample() -> Sample {
-            let ticks = 100.0 // USER_HZ on Linux
-            var busy = 0.0
-            if let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
-               let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("cpu ") }) {
-                let values = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-                if values.count >= 7 { busy = (values[0] + values[1] + values[2] + values[5] + values[6]) / ticks }
-            }
+            let ticks = MachineCPU.ticksPerSecond
+            let busy = MachineCPU.now().map { Double($0.busy) / ticks } ?? 0
             var own = 0.0
             if let fields = Self.statFields(pid: nil), fields.count > 12 {
                 own = ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks
