@@ -192,9 +192,42 @@ struct ClaimTests {
             // A STARTED recorded in time keeps its start, whatever the run time says.
             #expect(try await store.markRunning(job: jobs[4].id, attempt: 1) == .applied)
             try await store.execute("UPDATE sweep.jobs SET started_at = now() - interval '10 seconds' WHERE id = \(jobs[4].id)")
+            let startedBefore = try await store.scalar("SELECT started_at::text FROM sweep.jobs WHERE id = \(jobs[4].id)", as: String.self)
             #expect(try await store.record([AttemptReport(job: jobs[4].id, attempt: 1, outcome: .succeeded, end: run)]) == [.applied])
+            #expect(try await store.scalar("SELECT started_at::text FROM sweep.jobs WHERE id = \(jobs[4].id)", as: String.self) == startedBefore)
             let kept = try #require(try await duration(jobs[4].id))
-            #expect(kept >= 10 && kept < 11, "\(kept) s")
+            #expect(kept >= 10, "\(kept) s")
+        }
+    }
+
+    @Test("A STARTED recorded later than the worker's run time allows moves back to the run's start, by every path that records an end")
+    func runTimeCorrectsALateStart() async throws {
+        try await TestDatabase.withStore { store in
+            let sweep = try await store.submit("late-starts", SweepYAML.grid(values: [1, 2, 3, 4]))
+            let jobs = try await store.claimJobs(forSlots: ["w1", "w1", "w1", "w1"], labels: [:], host: "node-1", leaseDuration: .seconds(60)).map(\.job)
+            #expect(jobs.map(\.id) == sweep.jobIDs)
+            func started(_ job: Int64) async throws -> String? {
+                try await store.scalar("SELECT started_at::text FROM sweep.jobs WHERE id = \(job)", as: String.self)
+            }
+            // Each STARTED recorded just before the end (a busy coordinator held it up), and
+            // each worker measured a minute: the start moves back to a minute before the end.
+            for job in jobs {
+                #expect(try await store.markRunning(job: job.id, attempt: 1) == .applied)
+            }
+            let run = AttemptEnd(runMilliseconds: 60_000)
+            #expect(try await store.record([AttemptReport(job: jobs[0].id, attempt: 1, outcome: .succeeded, end: run)]) == [.applied])
+            let both = try await store.record([AttemptReport(job: jobs[1].id, attempt: 1, outcome: .succeeded, end: run)],
+                                              andClaimForSlots: ["w1"], labels: [:], host: "node-1", leaseDuration: .seconds(60))
+            #expect(both.outcomes == [.applied])
+            #expect(try await store.record([AttemptReport(job: jobs[2].id, attempt: 1, outcome: .stopped, end: run, stopReason: "early stop")]) == [.applied])
+            for job in jobs.prefix(3) {
+                let seconds = try await store.scalar("SELECT extract(epoch FROM finished_at - started_at)::float8 FROM sweep.jobs WHERE id = \(job.id)", as: Double.self)
+                #expect(seconds == 60, "job \(job.id)")
+            }
+            // Without a run time the recorded start stays as it was.
+            let before = try await started(jobs[3].id)
+            #expect(try await store.record([AttemptReport(job: jobs[3].id, attempt: 1, outcome: .succeeded)]) == [.applied])
+            #expect(try await started(jobs[3].id) == before)
         }
     }
 

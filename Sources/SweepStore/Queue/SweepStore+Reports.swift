@@ -46,7 +46,7 @@ extension SweepStore {
         let metrics = ParamValue.object(finalMetrics.mapValues { $0.isFinite ? .double($0) : .null }).canonicalJSON
         return try await report(
             job: job, attempt: attempt, from: [.leased, .running],
-            set: "state = 'succeeded', started_at = coalesce(j.started_at, now() - input.run), finished_at = now(), final_metrics = input.payload::jsonb",
+            set: "state = 'succeeded', started_at = least(coalesce(j.started_at, 'infinity'), now() - input.run), finished_at = now(), final_metrics = input.payload::jsonb",
             payload: metrics, attemptOutcome: "succeeded", end: end)
     }
 
@@ -54,7 +54,7 @@ extension SweepStore {
     public func stop(job: Int64, attempt: Int, reason: String, end: AttemptEnd = AttemptEnd()) async throws -> ReportOutcome {
         try await report(
             job: job, attempt: attempt, from: [.leased, .running],
-            set: "state = 'stopped', started_at = coalesce(j.started_at, now() - input.run), finished_at = now(), stop_reason = input.payload",
+            set: "state = 'stopped', started_at = least(coalesce(j.started_at, 'infinity'), now() - input.run), finished_at = now(), stop_reason = input.payload",
             payload: reason, attemptOutcome: "stopped", end: end)
     }
 
