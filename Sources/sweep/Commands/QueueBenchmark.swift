@@ -86,7 +86,7 @@ struct QueueBenchmark: AsyncParsableCommand {
         let sampler = MachineCPUSampler()
         sampler.start()
         defer { sampler.stop() }
-        var phases: [(what: String, start: Double, end: Double)] = []
+        var phases: [Phase] = []
         do {
             (lines, phases) = try await measure(url: url, logger: logger)
         } catch {
@@ -102,10 +102,13 @@ struct QueueBenchmark: AsyncParsableCommand {
         Self.printMachine(phases, sampler: sampler)
     }
 
+    /// A measured stretch of the run, by the wall clock (seconds since 1970).
+    typealias Phase = (what: String, start: Double, end: Double)
+
     /// What share of this machine's CPU time each phase had (/proc/stat): a figure measured
     /// while the hypervisor took a fifth of the time is not comparable with one that had
     /// all of it.
-    static func printMachine(_ phases: [(what: String, start: Double, end: Double)], sampler: MachineCPUSampler) {
+    static func printMachine(_ phases: [Phase], sampler: MachineCPUSampler) {
         let measured = phases.compactMap { phase in sampler.shares(from: phase.start, to: phase.end).map { (phase.what, $0) } }
         guard !measured.isEmpty else { return }
         print("\nthis machine's CPU time (\(ProcessInfo.processInfo.activeProcessorCount) CPUs, /proc/stat) during:")
@@ -113,10 +116,10 @@ struct QueueBenchmark: AsyncParsableCommand {
     }
 
     /// The lines of the table, and the wall-clock span of each phase (seconds since 1970).
-    private func measure(url: DatabaseURL, logger: Logger) async throws -> ([QueueBenchLine], [(what: String, start: Double, end: Double)]) {
+    private func measure(url: DatabaseURL, logger: Logger) async throws -> ([QueueBenchLine], [Phase]) {
         try await withStore(url, logger: logger) { store in
             var lines: [QueueBenchLine] = []
-            var phases: [(what: String, start: Double, end: Double)] = []
+            var phases: [Phase] = []
             func timed<T>(_ what: String, _ body: () async throws -> T) async rethrows -> T {
                 let start = Date().timeIntervalSince1970
                 let result = try await body()
@@ -157,6 +160,7 @@ struct QueueBenchmark: AsyncParsableCommand {
             try await waitForWorkers(store, count: workers, logger: logger)
 
             let (noop, steady, span) = try await endToEndNoop(store, logger: logger)
+            // On the server's clock, which is this machine's when the server runs here.
             phases.append(("the no-op jobs (submit to the last one recorded)", span.start, span.end))
             lines.append(noop.withRatio(to: baseline))
             if let optuna { lines.append(QueueBenchLine(what: "  the same, as a multiple of Optuna's trials/s", count: noop.count, seconds: noop.seconds, unit: "x Optuna", ratio: noop.rate / optuna.rate, vs: optuna.what)) }
