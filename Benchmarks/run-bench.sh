@@ -74,8 +74,19 @@ busy() {  # percent of all CPUs busy over one second (other people's builds skew
 # server (its postmaster, the children it reaped, and the children still alive).
 TICK=$(getconf CLK_TCK)
 machine_busy_ticks() { awk '/^cpu / {print $2+$3+$4+$7+$8}' /proc/stat; }
+# The server's postmaster: the private one's from its pid file; for a server given by
+# DATABASE_URL, the process listening on its port here, when the connection goes to this
+# machine (loopback or a Unix socket); none otherwise (its CPU then counts as other processes').
+postmaster_pid() {
+    if [[ -f "$DB_DIR/data/postmaster.pid" ]]; then head -1 "$DB_DIR/data/postmaster.pid"; return; fi
+    local where; where=$(psql "$DATABASE_URL" -Atc "SELECT coalesce(host(inet_server_addr()), 'socket') || ' ' || current_setting('port')" 2>/dev/null) || return 0
+    case ${where% *} in
+        127.*|::1|socket) ss -Hltnp "sport = :${where#* }" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 ;;
+    esac
+}
+PG_PID=$(postmaster_pid)
 server_ticks() {
-    local pid; pid=$(head -1 "$DB_DIR/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+    local pid=$PG_PID; [[ -n "$pid" ]] || { echo 0; return; }
     local total; total=$(awk '{print $14+$15+$16+$17}' "/proc/$pid/stat" 2>/dev/null || echo 0)
     for child in $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do
         total=$(( total + $(awk '{print $14+$15}' "/proc/$child/stat" 2>/dev/null || echo 0) ))
@@ -95,6 +106,7 @@ awk -v b=$(( BUSY1 - BUSY0 )) -v s=$(( SERVER1 - SERVER0 )) -v t="$TICK" -v c="$
     busy = b / t; server = s / t; other = busy - server - c; if (other < 0) other = 0
     printf "CPU during the run: %.1f s wall x %d CPUs; busy %.1f CPU-s = benchmark process %.1f + PostgreSQL server %.1f + other processes %.1f (%.0f%% of the machine)\n", w, n, busy, c, server, other, (w > 0 ? 100 * other / (w * n) : 0)
 }' >>"$RESULTS/machine.txt"
+[[ -n "$PG_PID" ]] || echo "(the PostgreSQL server's process was not found on this machine: its CPU, if it runs here, is in 'other processes')" >>"$RESULTS/machine.txt"
 echo
 cat "$RESULTS/machine.txt"
 grep -E "Elapsed|Maximum resident|User time|System time" "$RESULTS/time.txt" || true
