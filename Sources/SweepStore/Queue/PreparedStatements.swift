@@ -62,13 +62,11 @@ struct RecordSuccessesStatement: PostgresPreparedStatement {
     static func ctes(_ p: (Int) -> String) -> String {
         """
         input AS (
-            SELECT * FROM unnest(\(p(1))::bigint[], \(p(2))::integer[], \(p(3))::text[], \(p(4))::integer[], \(p(5))::text[], \(p(6))::bigint[])
+            SELECT t.*, t.run_ms * interval '1 millisecond' AS run
+            FROM unnest(\(p(1))::bigint[], \(p(2))::integer[], \(p(3))::text[], \(p(4))::integer[], \(p(5))::text[], \(p(6))::bigint[])
                 AS t(job, attempt, metrics, exit_status, log_tail, run_ms)
         ), changed AS (
-            -- A job started its worker's run time before its end at the latest: a start not
-            -- recorded, or recorded late (its STARTED held up), moves back to it.
-            UPDATE sweep.jobs j SET state = 'succeeded',
-                started_at = least(coalesce(j.started_at, 'infinity'), now() - input.run_ms * interval '1 millisecond'),
+            UPDATE sweep.jobs j SET state = 'succeeded', started_at = \(SweepStore.startAtTheLatest),
                 finished_at = now(),
                 final_metrics = input.metrics::jsonb, lease_owner = NULL, lease_expires_at = NULL
             FROM input

@@ -41,12 +41,17 @@ extension SweepStore {
                          payload: nil, attemptOutcome: nil, end: AttemptEnd())
     }
 
+    /// A job's start when its end is recorded (`j` the job, `input.run` the worker's measure of
+    /// the attempt's run, zero when not known): at the latest the end minus that run, so that a
+    /// STARTED not recorded, or recorded late (held up by a busy coordinator), gives way to it.
+    static let startAtTheLatest = "least(coalesce(j.started_at, 'infinity'), now() - input.run)"
+
     /// The attempt succeeded; `finalMetrics` is the last value of each metric.
     public func complete(job: Int64, attempt: Int, finalMetrics: [String: Double] = [:], end: AttemptEnd = AttemptEnd()) async throws -> ReportOutcome {
         let metrics = ParamValue.object(finalMetrics.mapValues { $0.isFinite ? .double($0) : .null }).canonicalJSON
         return try await report(
             job: job, attempt: attempt, from: [.leased, .running],
-            set: "state = 'succeeded', started_at = least(coalesce(j.started_at, 'infinity'), now() - input.run), finished_at = now(), final_metrics = input.payload::jsonb",
+            set: "state = 'succeeded', started_at = \(Self.startAtTheLatest), finished_at = now(), final_metrics = input.payload::jsonb",
             payload: metrics, attemptOutcome: "succeeded", end: end)
     }
 
@@ -54,7 +59,7 @@ extension SweepStore {
     public func stop(job: Int64, attempt: Int, reason: String, end: AttemptEnd = AttemptEnd()) async throws -> ReportOutcome {
         try await report(
             job: job, attempt: attempt, from: [.leased, .running],
-            set: "state = 'stopped', started_at = least(coalesce(j.started_at, 'infinity'), now() - input.run), finished_at = now(), stop_reason = input.payload",
+            set: "state = 'stopped', started_at = \(Self.startAtTheLatest), finished_at = now(), stop_reason = input.payload",
             payload: reason, attemptOutcome: "stopped", end: end)
     }
 
